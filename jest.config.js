@@ -1,0 +1,19 @@
+/** Two projects: fast unit tests beside the code, integration tests that need the local stack. */
+const moduleNameMapper = {
+  '^@rag/(contracts|common|stage-runtime|embedding|search-index)$': '<rootDir>/libs/$1/src',
+};
+const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] };
+const base = { testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'], moduleNameMapper, transform };
+
+module.exports = {
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{libs,services,tools}/**/*.spec.ts'] },
+    {
+      ...base,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testTimeout: 180000,
+      slowTestThreshold: 60,
+    },
+  ],
+};

@@ -1,0 +1,40 @@
+import 'reflect-metadata';
+import { type INestApplication, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import type { BaseConfig } from './config';
+import { SERVICE_CONFIG } from './tokens';
+
+/**
+ * Starts a service: JSON logs, shutdown hooks (SIGTERM/SIGINT finish in-flight work, commit and
+ * disconnect), HTTP on HTTP_HOST:HTTP_PORT. A hard deadline keeps a stuck shutdown from hanging a pod.
+ */
+export interface BootstrapOptions {
+  /** Largest JSON request body accepted (default 1 MiB). */
+  bodyLimitBytes?: number;
+}
+
+export async function bootstrapService(appModule: Type<unknown>, options: BootstrapOptions = {}): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(appModule, { bufferLogs: true, bodyParser: false });
+  app.useLogger(app.get(Logger));
+  app.useBodyParser('json', { limit: options.bodyLimitBytes ?? 1024 * 1024 });
+  app.enableShutdownHooks();
+  const config = app.get<BaseConfig>(SERVICE_CONFIG);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      setTimeout(() => process.exit(1), config.SHUTDOWN_TIMEOUT_MS).unref();
+    });
+  }
+  await app.listen(config.HTTP_PORT, config.HTTP_HOST);
+  return app;
+}
+
+/** Entry point of a service's main.ts: start, or log why not and exit non-zero. */
+export function runService(appModule: Type<unknown>, options: BootstrapOptions = {}): void {
+  bootstrapService(appModule, options).catch((err: unknown) => {
+    // The Nest logger may not exist yet; this is the last word before exiting.
+    process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: 'service failed to start', err: String((err as Error)?.stack ?? err) })}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+/** Parses a comma-separated list ("a:1,b:2"). */
+const csv = z
+  .string()
+  .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
+  .pipe(z.array(z.string()).min(1));
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+/**
+ * Settings every service reads from the environment. Each field's default is documented in the
+ * README's configuration table; this schema is where they are defined and validated.
+ */
+export const baseConfigSchema = z.object({
+  /** Port of the HTTP server (health, readiness, metrics; the API for the gateway). */
+  HTTP_PORT: z.coerce.number().int().min(0).max(65535),
+  HTTP_HOST: z.string().default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  KAFKA_BROKERS: csv.default('127.0.0.1:9092'),
+  KAFKA_CLIENT_ID: z.string().optional(),
+  SCHEMA_REGISTRY_URL: z.string().url().default('http://127.0.0.1:8081/apis/ccompat/v7'),
+  TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]+$/).default('ingest'),
+  /** Graceful shutdown: how long in-flight work may take to finish before the process exits. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+});
+
+export const elasticsearchConfigSchema = z.object({
+  ELASTICSEARCH_URL: z.string().url().default('http://127.0.0.1:9200'),
+  ELASTICSEARCH_USERNAME: z.string().optional(),
+  ELASTICSEARCH_PASSWORD: z.string().optional(),
+  /** Alias that reads and writes go through; the concrete index is `<alias>-000001`. */
+  ES_INDEX_ALIAS: z.string().default('rag-chunks'),
+});
+
+export const embeddingConfigSchema = z.object({
+  EMBEDDING_PROVIDER: z.enum(['hashing', 'openai']).default('hashing'),
+  EMBEDDING_DIMENSIONS: z.coerce.number().int().min(8).max(4096).default(384),
+  OPENAI_API_KEY: z.string().optional(),
+  OPENAI_BASE_URL: z.string().url().optional(),
+  OPENAI_EMBEDDING_MODEL: z.string().default('text-embedding-3-small'),
+  /** Inputs per embeddings request (OpenAI accepts up to 2048). */
+  OPENAI_MAX_INPUTS_PER_REQUEST: z.coerce.number().int().min(1).max(2048).default(512),
+  /** Token budget per embeddings request (OpenAI allows 300k); inputs are split to stay below it. */
+  OPENAI_MAX_TOKENS_PER_REQUEST: z.coerce.number().int().min(1).default(250_000),
+  OPENAI_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  /** SDK-level retries of 429/5xx (honouring Retry-After) before the record goes to the retry topic. */
+  OPENAI_MAX_RETRIES: z.coerce.number().int().min(0).default(3),
+  OPENAI_CONCURRENCY: z.coerce.number().int().min(1).default(4),
+});
+
+/** Settings of a consumer stage (chunker, embedder, indexer): batching, concurrency, retries. */
+export const stageConfigSchema = z.object({
+  KAFKA_GROUP_ID: z.string().optional(),
+  /** Records handed to the handler at once; outputs are produced and offsets committed per such slice. */
+  STAGE_MAX_BATCH_RECORDS: z.coerce.number().int().min(1).default(256),
+  /** How long the broker may wait to fill a fetch (the linger of batch consumption). */
+  STAGE_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(0).default(100),
+  STAGE_FETCH_MAX_BYTES_PER_PARTITION: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+  /** Partitions processed in parallel by one instance. */
+  STAGE_PARTITIONS_CONCURRENCY: z.coerce.number().int().min(1).default(3),
+  RETRY_MAX_ATTEMPTS: z.coerce.number().int().min(0).default(10),
+  RETRY_BASE_DELAY_MS: z.coerce.number().int().min(1).default(1_000),
+  RETRY_MAX_DELAY_MS: z.coerce.number().int().min(1).default(60_000),
+  /** A transient failure is dead-lettered only after this long since its first failure (rides out outages). */
+  RETRY_MIN_WINDOW_MS: z.coerce.number().int().min(0).default(300_000),
+  KAFKA_AUTO_PROVISION: bool.default('false'),
+});
+
+export type BaseConfig = z.infer<typeof baseConfigSchema>;
+export type StageConfig = z.infer<typeof stageConfigSchema>;
+export type ElasticsearchConfig = z.infer<typeof elasticsearchConfigSchema>;
+export type EmbeddingConfig = z.infer<typeof embeddingConfigSchema>;
+
+/** Validates `env` against `schema`; the error lists every bad variable so a misconfigured pod fails fast. */
+export function validateEnv<S extends z.ZodTypeAny>(schema: S, env: Record<string, unknown>): z.infer<S> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  return parsed.data;
+}

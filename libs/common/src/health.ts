@@ -1,0 +1,100 @@
+import type { Client } from '@elastic/elasticsearch';
+import { Controller, Get, Inject, Optional } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import type { Kafka } from 'kafkajs';
+import type { BaseConfig } from './config';
+import { ELASTICSEARCH, KAFKA, LIVENESS_PROBES, SERVICE_CONFIG } from './tokens';
+
+export type Dependency = 'kafka' | 'registry' | 'elasticsearch';
+export const READINESS_DEPENDENCIES = Symbol('READINESS_DEPENDENCIES');
+
+/** Something whose failure means the process must be restarted (for example a crashed consumer). */
+export interface LivenessProbe {
+  readonly name: string;
+  isAlive(): boolean;
+}
+
+const PROBE_TIMEOUT_MS = 3_000;
+
+function withTimeout<T>(promise: Promise<T>, ms = PROBE_TIMEOUT_MS): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    promise.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
+}
+
+/** `/healthz`: liveness (the process works); `/readyz`: readiness (its dependencies answer). */
+@Controller()
+export class HealthController {
+  private readonly admin;
+
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    @Inject(SERVICE_CONFIG) private readonly config: BaseConfig,
+    @Inject(KAFKA) kafka: Kafka,
+    @Inject(READINESS_DEPENDENCIES) private readonly dependencies: Dependency[],
+    @Inject(LIVENESS_PROBES) private readonly probes: LivenessProbe[],
+    @Optional() @Inject(ELASTICSEARCH) private readonly elasticsearch?: Client,
+  ) {
+    this.admin = kafka.admin();
+  }
+
+  @Get('healthz')
+  @HealthCheck()
+  liveness() {
+    return this.health.check(this.probes.map((probe) => async () => this.probe(probe)));
+  }
+
+  @Get('readyz')
+  @HealthCheck()
+  readiness() {
+    const checks = {
+      kafka: () => this.kafka(),
+      registry: () => this.registry(),
+      elasticsearch: () => this.es(),
+    };
+    return this.health.check([
+      ...this.probes.map((probe) => async () => this.probe(probe)),
+      ...this.dependencies.map((d) => checks[d]),
+    ]);
+  }
+
+  private probe(probe: LivenessProbe): HealthIndicatorResult {
+    const session = this.indicators.check(probe.name);
+    return probe.isAlive() ? session.up() : session.down({ message: `${probe.name} is not running` });
+  }
+
+  private async kafka(): Promise<HealthIndicatorResult> {
+    const session = this.indicators.check('kafka');
+    try {
+      await withTimeout(this.admin.connect());
+      const cluster = await withTimeout(this.admin.describeCluster());
+      return session.up({ brokers: cluster.brokers.length });
+    } catch (err) {
+      return session.down({ message: (err as Error).message });
+    }
+  }
+
+  private async registry(): Promise<HealthIndicatorResult> {
+    const session = this.indicators.check('registry');
+    const url = (this.config as BaseConfig & { SCHEMA_REGISTRY_URL: string }).SCHEMA_REGISTRY_URL;
+    try {
+      const res = await fetch(`${url}/subjects`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+      return res.ok ? session.up() : session.down({ message: `HTTP ${res.status}` });
+    } catch (err) {
+      return session.down({ message: (err as Error).message });
+    }
+  }
+
+  private async es(): Promise<HealthIndicatorResult> {
+    const session = this.indicators.check('elasticsearch');
+    if (!this.elasticsearch) return session.down({ message: 'no client configured' });
+    try {
+      await this.elasticsearch.ping({}, { requestTimeout: PROBE_TIMEOUT_MS });
+      return session.up();
+    } catch (err) {
+      return session.down({ message: (err as Error).message });
+    }
+  }
+}

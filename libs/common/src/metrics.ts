@@ -1,0 +1,21 @@
+import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { METRICS_REGISTRY } from './tokens';
+
+export function createMetricsRegistry(service: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+@Controller()
+export class MetricsController {
+  constructor(@Inject(METRICS_REGISTRY) private readonly registry: Registry) {}
+
+  @Get('metrics')
+  @Header('Cache-Control', 'no-store')
+  async metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

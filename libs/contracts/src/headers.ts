@@ -1,0 +1,15 @@
+/** Kafka header names carried on retry and dead-letter records. Values are UTF-8 strings. */
+export const Headers = {
+  retryAttempt: 'x-retry-attempt',
+  retryNotBefore: 'x-retry-not-before',
+  originalTopic: 'x-original-topic',
+  originalPartition: 'x-original-partition',
+  originalOffset: 'x-original-offset',
+  firstFailureAt: 'x-first-failure-at',
+  errorKind: 'x-error-kind',
+  errorMessage: 'x-error-message',
+  stage: 'x-stage',
+  replayedAt: 'x-replayed-at',
+} as const;
+
+export type HeaderName = (typeof Headers)[keyof typeof Headers];

@@ -1,0 +1,6 @@
+export * from './types';
+export * from './topics';
+export * from './headers';
+export * from './schemas';
+export * from './serde';
+export * from './ids';

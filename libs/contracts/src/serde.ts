@@ -1,0 +1,133 @@
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import avro, { type Type } from 'avsc';
+import { loadSchema, type ContractName } from './schemas';
+import { valueSubject } from './topics';
+import type { Chunk, DocumentEvent, DocumentSubmitted, EmbeddedChunk } from './types';
+
+export interface ContractTypes {
+  DocumentSubmitted: DocumentSubmitted;
+  Chunk: Chunk;
+  EmbeddedChunk: EmbeddedChunk;
+  DocumentEvent: DocumentEvent;
+}
+
+/** A record could not be decoded: never retried, it goes straight to the DLQ. */
+export class UndecodableRecordError extends Error {
+  override readonly name = 'UndecodableRecordError';
+}
+
+/** The registry could not be reached: retried later, the record is fine. */
+export class RegistryUnavailableError extends Error {
+  override readonly name = 'RegistryUnavailableError';
+}
+
+const MAGIC_BYTE = 0;
+const HEADER_SIZE = 5;
+
+/**
+ * Confluent wire format (magic byte, 4-byte schema id, Avro body) over a schema registry.
+ * Writes with this build's schema; reads any registered writer schema of the contract through
+ * an Avro resolver into this build's reader schema, so BACKWARD-compatible evolution just works.
+ * Types and resolvers are cached per schema id, so the hot path never parses a schema.
+ */
+export class ContractSerde {
+  private readonly readerTypes = new Map<ContractName, Type>();
+  private readonly writerIds = new Map<ContractName, number>();
+  private readonly resolvers = new Map<string, Type | ReturnType<Type['createResolver']>>();
+  private readonly writerTypes = new Map<number, Promise<Type>>();
+
+  constructor(readonly registry: SchemaRegistry) {}
+
+  static connect(url: string): ContractSerde {
+    return new ContractSerde(new SchemaRegistry({ host: url, retry: { retries: 2 } }));
+  }
+
+  readerType(name: ContractName): Type {
+    let type = this.readerTypes.get(name);
+    if (!type) {
+      type = avro.Type.forSchema(loadSchema(name));
+      this.readerTypes.set(name, type);
+    }
+    return type;
+  }
+
+  /** Registers (idempotently) the contract's schema under `<topic>-value` and remembers its id for writing. */
+  async registerWriter(name: ContractName, topic: string): Promise<number> {
+    const { id } = await this.registry.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(loadSchema(name)) },
+      { subject: valueSubject(topic) },
+    );
+    this.writerIds.set(name, id);
+    return id;
+  }
+
+  /** Encodes with the schema registered by `registerWriter`. Throws if the value does not match the schema. */
+  encode<N extends ContractName>(name: N, value: ContractTypes[N]): Buffer {
+    const id = this.writerIds.get(name);
+    if (id === undefined) throw new Error(`No writer schema registered for ${name}; call registerWriter first`);
+    const type = this.readerType(name);
+    const invalid: string[] = [];
+    if (!type.isValid(value, { errorHook: (path) => invalid.push(path.join('.')) })) {
+      throw new TypeError(`${name} does not match its Avro schema at: ${invalid.join(', ')}`);
+    }
+    const body = type.toBuffer(value);
+    const out = Buffer.allocUnsafe(HEADER_SIZE + body.length);
+    out.writeUInt8(MAGIC_BYTE, 0);
+    out.writeInt32BE(id, 1);
+    body.copy(out, HEADER_SIZE);
+    return out;
+  }
+
+  /** Decodes wire-format bytes into the contract's current shape. */
+  async decode<N extends ContractName>(name: N, bytes: Buffer | null): Promise<ContractTypes[N]> {
+    if (!bytes || bytes.length < HEADER_SIZE) throw new UndecodableRecordError('record value is empty or shorter than the 5-byte wire-format header');
+    if (bytes.readUInt8(0) !== MAGIC_BYTE) {
+      throw new UndecodableRecordError(`unknown magic byte ${bytes.readUInt8(0)} (expected 0, Confluent wire format)`);
+    }
+    const schemaId = bytes.readInt32BE(1);
+    const resolver = await this.resolverFor(name, schemaId);
+    try {
+      return this.readerType(name).fromBuffer(bytes.subarray(HEADER_SIZE), resolver as never) as ContractTypes[N];
+    } catch (err) {
+      throw new UndecodableRecordError(`Avro body does not decode with schema id ${schemaId}: ${(err as Error).message}`);
+    }
+  }
+
+  private async resolverFor(name: ContractName, schemaId: number): Promise<unknown> {
+    const key = `${name}:${schemaId}`;
+    const cached = this.resolvers.get(key);
+    if (cached) return cached;
+    const writer = await this.writerType(schemaId);
+    let resolver;
+    try {
+      resolver = this.readerType(name).createResolver(writer);
+    } catch (err) {
+      throw new UndecodableRecordError(`schema id ${schemaId} is not readable as ${name}: ${(err as Error).message}`);
+    }
+    this.resolvers.set(key, resolver);
+    return resolver;
+  }
+
+  private writerType(schemaId: number): Promise<Type> {
+    let pending = this.writerTypes.get(schemaId);
+    if (!pending) {
+      pending = this.fetchWriterType(schemaId);
+      this.writerTypes.set(schemaId, pending);
+      pending.catch(() => this.writerTypes.delete(schemaId));
+    }
+    return pending;
+  }
+
+  private async fetchWriterType(schemaId: number): Promise<Type> {
+    try {
+      // The registry client already parses Avro schemas into avsc types (and caches them).
+      const schema: unknown = await this.registry.getSchema(schemaId);
+      if (avro.Type.isType(schema)) return schema as Type;
+      return avro.Type.forSchema(schema as avro.Schema);
+    } catch (err) {
+      const status = (err as { status?: number }).status;
+      if (status === 404) throw new UndecodableRecordError(`unknown schema id ${schemaId} (not in the registry)`);
+      throw new RegistryUnavailableError(`schema registry error for id ${schemaId}: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,142 @@
+import { PermanentError, TransientError } from '@rag/common';
+import { getEncoding, type Tiktoken } from 'js-tiktoken';
+import OpenAI, { APIConnectionError, APIError } from 'openai';
+import type { EmbeddingProvider, EmbeddingResult } from './provider';
+import type { EmbeddingMetrics } from './embedding-metrics';
+
+export interface OpenAIProviderOptions {
+  apiKey: string;
+  baseURL?: string;
+  model: string;
+  /** Requested output dimensions (text-embedding-3-* support shortening). */
+  dimensions: number;
+  maxInputsPerRequest: number;
+  maxTokensPerRequest: number;
+  /** Per-input limit of the model (8191 for OpenAI's embedding models). */
+  maxTokensPerInput?: number;
+  timeoutMs: number;
+  /** SDK retries of 429/5xx/timeouts; the SDK honours Retry-After. */
+  maxRetries: number;
+  /** Requests in flight at once. */
+  concurrency: number;
+  metrics?: EmbeddingMetrics;
+}
+
+interface Request {
+  indices: number[];
+  tokens: number;
+}
+
+/** Status codes that say something is wrong with (some of) the inputs, so bisecting can isolate them. */
+const INPUT_ERRORS = new Set([400, 413, 422]);
+
+/**
+ * Embeddings through the `openai` SDK, against OpenAI or any compatible endpoint.
+ * Inputs are packed into as few requests as the input-count and token limits allow and sent
+ * with bounded concurrency. 429/5xx are retried by the SDK (honouring Retry-After) and then
+ * surface as TransientError; a 400 is bisected down to the input(s) that cause it, which fail
+ * alone as PermanentError while the rest are embedded.
+ */
+export class OpenAIEmbeddingProvider implements EmbeddingProvider {
+  readonly model: string;
+  readonly dimensions: number;
+  private readonly client: OpenAI;
+  private readonly encoder: Tiktoken;
+  private readonly maxTokensPerInput: number;
+
+  constructor(private readonly options: OpenAIProviderOptions) {
+    this.client = new OpenAI({
+      apiKey: options.apiKey,
+      baseURL: options.baseURL,
+      timeout: options.timeoutMs,
+      maxRetries: options.maxRetries,
+    });
+    this.model = `openai/${options.model}`;
+    this.dimensions = options.dimensions;
+    this.encoder = getEncoding('cl100k_base');
+    this.maxTokensPerInput = options.maxTokensPerInput ?? 8191;
+  }
+
+  async embed(texts: string[]): Promise<EmbeddingResult[]> {
+    const results = new Array<EmbeddingResult>(texts.length);
+    const tokens = texts.map((t) => this.encoder.encode(t).length);
+    const requests = this.pack(tokens, results);
+    let next = 0;
+    const worker = async () => {
+      while (next < requests.length) {
+        const request = requests[next++];
+        await this.send(texts, request.indices, results);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, requests.length) }, worker));
+    // Transient failures apply to whole requests: if nothing succeeded, fail the call as a whole.
+    const transient = results.find((r): r is TransientError => r instanceof TransientError);
+    if (transient && results.every((r) => r instanceof Error)) throw transient;
+    return results;
+  }
+
+  /** Greedy packing in input order under both limits; oversized inputs fail at once. */
+  private pack(tokens: number[], results: EmbeddingResult[]): Request[] {
+    const requests: Request[] = [];
+    let current: Request = { indices: [], tokens: 0 };
+    tokens.forEach((count, i) => {
+      if (count > this.maxTokensPerInput) {
+        results[i] = new PermanentError(`input has ${count} tokens, above the model limit of ${this.maxTokensPerInput}`);
+        return;
+      }
+      const full =
+        current.indices.length >= this.options.maxInputsPerRequest ||
+        current.tokens + count > this.options.maxTokensPerRequest;
+      if (full && current.indices.length > 0) {
+        requests.push(current);
+        current = { indices: [], tokens: 0 };
+      }
+      current.indices.push(i);
+      current.tokens += count;
+    });
+    if (current.indices.length > 0) requests.push(current);
+    return requests;
+  }
+
+  private async send(texts: string[], indices: number[], results: EmbeddingResult[]): Promise<void> {
+    const started = process.hrtime.bigint();
+    try {
+      const response = await this.client.embeddings.create({
+        model: this.options.model,
+        input: indices.map((i) => texts[i]),
+        dimensions: this.options.dimensions,
+        encoding_format: 'float',
+      });
+      this.options.metrics?.observeRequest('openai', 'ok', indices.length, response.usage?.total_tokens ?? 0, started);
+      for (const item of response.data) results[indices[item.index]] = item.embedding;
+      for (const i of indices) {
+        if (!results[i]) results[i] = new TransientError('provider returned no embedding for this input');
+        else if (!(results[i] instanceof Error) && (results[i] as number[]).length !== this.dimensions) {
+          results[i] = new PermanentError(`provider returned ${(results[i] as number[]).length} dimensions, expected ${this.dimensions}`);
+        }
+      }
+    } catch (err) {
+      const status = err instanceof APIError ? err.status : undefined;
+      this.options.metrics?.observeRequest('openai', status ? String(status) : 'error', indices.length, 0, started);
+      if (status !== undefined && INPUT_ERRORS.has(status)) {
+        if (indices.length === 1) {
+          results[indices[0]] = new PermanentError(`embedding provider rejected the input: HTTP ${status} ${err instanceof Error ? err.message : ''}`.trim());
+          return;
+        }
+        const half = Math.ceil(indices.length / 2);
+        await this.send(texts, indices.slice(0, half), results);
+        await this.send(texts, indices.slice(half), results);
+        return;
+      }
+      const error = this.classify(err, status);
+      for (const i of indices) results[i] = error;
+    }
+  }
+
+  private classify(err: unknown, status: number | undefined): Error {
+    const message = `embedding request failed: ${err instanceof Error ? err.message : String(err)}`;
+    if (err instanceof APIConnectionError) return new TransientError(message);
+    if (status === undefined || status === 429 || status === 408 || status >= 500) return new TransientError(message);
+    return new PermanentError(message);
+  }
+}

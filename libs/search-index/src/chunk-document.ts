@@ -1,0 +1,38 @@
+import type { EmbeddedChunk } from '@rag/contracts';
+
+/** The Elasticsearch document of a chunk (the `_id` is the chunk id). */
+export interface ChunkDocument {
+  chunkId: string;
+  documentId: string;
+  version: number;
+  chunkIndex: number;
+  chunkCount: number;
+  title: string | null;
+  heading: string | null;
+  text: string;
+  tokenCount: number;
+  metadata: Record<string, string>;
+  model: string;
+  submittedAt: number;
+  indexedAt: number;
+  embedding: number[];
+}
+
+export function toChunkDocument(chunk: EmbeddedChunk, indexedAt: number): ChunkDocument {
+  return {
+    chunkId: chunk.chunkId,
+    documentId: chunk.documentId,
+    version: chunk.version,
+    chunkIndex: chunk.chunkIndex,
+    chunkCount: chunk.chunkCount,
+    title: chunk.title,
+    heading: chunk.heading,
+    text: chunk.text,
+    tokenCount: chunk.tokenCount,
+    metadata: chunk.metadata,
+    model: chunk.model,
+    submittedAt: chunk.submittedAt,
+    indexedAt,
+    embedding: chunk.embedding,
+  };
+}

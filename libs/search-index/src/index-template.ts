@@ -1,0 +1,78 @@
+import type { Client } from '@elastic/elasticsearch';
+
+/** Names derived from the alias: template `<alias>-template`, first index `<alias>-000001`. */
+export function indexNames(alias: string) {
+  return { alias, template: `${alias}-template`, pattern: `${alias}-*`, firstIndex: `${alias}-000001` };
+}
+
+/**
+ * The chunk index: `embedding` is an HNSW-indexed dense_vector (cosine) for kNN, `text` is
+ * analysed for BM25, ids and metadata are keywords for filters. `metadata` is `flattened`, so
+ * arbitrary caller keys never cause a mapping explosion.
+ */
+export function chunkIndexTemplate(alias: string, dimensions: number) {
+  const names = indexNames(alias);
+  return {
+    name: names.template,
+    index_patterns: [names.pattern],
+    priority: 200,
+    template: {
+      settings: {
+        number_of_shards: 1,
+        number_of_replicas: 0,
+        refresh_interval: '1s',
+      },
+      mappings: {
+        dynamic: 'strict' as const,
+        properties: {
+          chunkId: { type: 'keyword' as const },
+          documentId: { type: 'keyword' as const },
+          version: { type: 'long' as const },
+          chunkIndex: { type: 'integer' as const },
+          chunkCount: { type: 'integer' as const },
+          title: { type: 'text' as const, fields: { keyword: { type: 'keyword' as const, ignore_above: 512 } } },
+          heading: { type: 'text' as const },
+          text: { type: 'text' as const },
+          tokenCount: { type: 'integer' as const },
+          metadata: { type: 'flattened' as const },
+          model: { type: 'keyword' as const },
+          submittedAt: { type: 'date' as const, format: 'epoch_millis' },
+          indexedAt: { type: 'date' as const, format: 'epoch_millis' },
+          embedding: {
+            type: 'dense_vector' as const,
+            dims: dimensions,
+            index: true,
+            similarity: 'cosine' as const,
+            index_options: { type: 'hnsw' as const, m: 16, ef_construction: 100 },
+          },
+        },
+      },
+    },
+    _meta: { description: 'rag-stream chunk index', dimensions },
+  };
+}
+
+/**
+ * Idempotently installs the template and, if the alias does not exist yet, creates the first
+ * index with the alias as its write index. Fails if the existing index has other dimensions.
+ */
+export async function ensureChunkIndex(client: Client, alias: string, dimensions: number): Promise<void> {
+  const names = indexNames(alias);
+  await client.indices.putIndexTemplate(chunkIndexTemplate(alias, dimensions));
+  const exists = await client.indices.existsAlias({ name: alias });
+  if (!exists) {
+    try {
+      await client.indices.create({ index: names.firstIndex, aliases: { [alias]: { is_write_index: true } } });
+    } catch (err) {
+      const type = (err as { body?: { error?: { type?: string } } }).body?.error?.type;
+      if (type !== 'resource_already_exists_exception') throw err;
+    }
+  }
+  const mapping = await client.indices.getMapping({ index: alias });
+  for (const [index, m] of Object.entries(mapping)) {
+    const dims = (m.mappings.properties?.embedding as { dims?: number } | undefined)?.dims;
+    if (dims !== undefined && dims !== dimensions) {
+      throw new Error(`index ${index} has ${dims}-dimensional vectors but EMBEDDING_DIMENSIONS=${dimensions}`);
+    }
+  }
+}

@@ -1,0 +1,7 @@
+export { TransientError, PermanentError, StageError, classifyError, errorMessage, type ErrorKind } from '@rag/common';
+export * from './retry-policy';
+export * from './failure-headers';
+export * from './types';
+export * from './stage-metrics';
+export * from './stage-runner';
+export * from './stage-runtime.module';

@@ -1,0 +1,326 @@
+import type { ContractName, ContractSerde, ContractTypes, DocumentEvent, TopicNames } from '@rag/contracts';
+import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import { classifyError, errorMessage, type ErrorKind } from '@rag/common';
+import { attemptOf, failureHeaders, firstFailureAtOf, headersToStrings, notBeforeOf } from './failure-headers';
+import { routeFailure } from './retry-policy';
+import type { StageMetrics } from './stage-metrics';
+import type { InboundRecord, OutboundRecord, StageHandler, StageRuntimeSettings } from './types';
+
+interface Failure {
+  error: unknown;
+  kind: ErrorKind;
+}
+
+interface Encoded {
+  topic: string;
+  message: Message;
+}
+
+/** A consumed message and what became of it in this slice. */
+interface Slot<T> {
+  message: KafkaMessage;
+  headers: Record<string, string>;
+  attempt: number;
+  value?: T;
+  outputs?: OutboundRecord[];
+  encoded?: Encoded[];
+  failure?: Failure;
+  routed?: 'retried' | 'dead_lettered';
+}
+
+/**
+ * The Kafka stage runtime shared by chunker, embedder and indexer.
+ *
+ * One consumer (one group per stage) reads the stage's main topic and its retry topic. Each
+ * consumed batch is cut into slices of at most `maxBatchRecords`; for each slice:
+ * decode → handler → produce outputs, retry and dead-letter records with the idempotent
+ * producer (acks=all) → commit the slice's offsets. Offsets are committed only after Kafka
+ * acknowledged every output, so a crash at any point re-delivers (at-least-once) and the
+ * deterministic ids downstream make that harmless.
+ *
+ * Failures never block a partition: a failed record is produced to `<stage>.retry` with
+ * backoff headers (or to `<stage>.dlq`), and the main topic moves on. Retry records are not
+ * processed before `x-retry-not-before`: the retry partition is paused and resumed by a timer.
+ */
+export class StageRunner<N extends ContractName> {
+  private consumer?: Consumer;
+  private producer?: Producer;
+  private readonly resumeTimers = new Set<NodeJS.Timeout>();
+  private running = false;
+  private crashed = false;
+  readonly name: string;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly serde: ContractSerde,
+    private readonly topics: TopicNames,
+    private readonly handler: StageHandler<N>,
+    private readonly settings: StageRuntimeSettings,
+    private readonly metrics: StageMetrics,
+    private readonly logger: Logger,
+  ) {
+    this.name = `${settings.stage}-consumer`;
+  }
+
+  get inputTopic(): string {
+    return this.topics.input(this.settings.stage);
+  }
+
+  get retryTopic(): string {
+    return this.topics.retry(this.settings.stage);
+  }
+
+  get dlqTopic(): string {
+    return this.topics.dlq(this.settings.stage);
+  }
+
+  isAlive(): boolean {
+    return !this.crashed;
+  }
+
+  async start(): Promise<void> {
+    for (const { contract, topic } of [...this.handler.writes, { contract: 'DocumentEvent' as const, topic: this.topics.events }]) {
+      await this.serde.registerWriter(contract, topic);
+    }
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await this.producer.connect();
+    this.consumer = this.kafka.consumer({
+      groupId: this.settings.groupId,
+      maxWaitTimeInMs: this.settings.fetchMaxWaitMs,
+      maxBytesPerPartition: this.settings.fetchMaxBytesPerPartition,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      this.logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
+      if (!payload.restart) this.crashed = true;
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.logger.info({ memberAssignment: payload.memberAssignment }, 'joined consumer group');
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [this.inputTopic, this.retryTopic], fromBeginning: true });
+    this.running = true;
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.settings.partitionsConcurrency,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    this.logger.info({ input: this.inputTopic, retry: this.retryTopic, group: this.settings.groupId }, 'stage consuming');
+  }
+
+  /** Finishes the in-flight slices (kafkajs waits for eachBatch), then leaves the group and disconnects. */
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const timer of this.resumeTimers) clearTimeout(timer);
+    this.resumeTimers.clear();
+    await this.consumer?.disconnect();
+    await this.producer?.disconnect();
+    this.logger.info('stage stopped');
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const isRetry = batch.topic === this.retryTopic;
+    let messages = batch.messages;
+    let deferred: KafkaMessage | undefined;
+    if (isRetry) {
+      const now = Date.now();
+      const firstNotDue = messages.findIndex((m) => notBeforeOf(headersToStrings(m.headers)) > now);
+      if (firstNotDue >= 0) {
+        deferred = messages[firstNotDue];
+        messages = messages.slice(0, firstNotDue);
+      }
+    }
+    for (let i = 0; i < messages.length; i += this.settings.maxBatchRecords) {
+      if (!payload.isRunning() || payload.isStale()) return;
+      await this.processSlice(batch, messages.slice(i, i + this.settings.maxBatchRecords), isRetry);
+      const last = messages[Math.min(i + this.settings.maxBatchRecords, messages.length) - 1];
+      payload.resolveOffset(last.offset);
+      await payload.heartbeat();
+    }
+    if (deferred) this.deferPartition(batch, deferred, payload);
+    if (messages.length > 0) {
+      const next = Number(messages[messages.length - 1].offset) + 1;
+      const labels = { stage: this.settings.stage, topic: batch.topic, partition: String(batch.partition) };
+      this.metrics.lag.set(labels, Math.max(0, Number(batch.highWatermark) - next));
+    }
+  }
+
+  /** The head of a retry partition is not due yet: rewind to it, pause, and resume when it is. */
+  private deferPartition(batch: Batch, message: KafkaMessage, payload: EachBatchPayload): void {
+    if (!this.consumer || !payload.isRunning()) return;
+    const dueIn = Math.max(0, notBeforeOf(headersToStrings(message.headers)) - Date.now());
+    const partition = [{ topic: batch.topic, partitions: [batch.partition] }];
+    this.consumer.pause(partition);
+    this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: message.offset });
+    const timer = setTimeout(() => {
+      this.resumeTimers.delete(timer);
+      if (this.running) this.consumer?.resume(partition);
+    }, dueIn);
+    this.resumeTimers.add(timer);
+  }
+
+  private async processSlice(batch: Batch, messages: KafkaMessage[], isRetry: boolean): Promise<void> {
+    const stage = this.settings.stage;
+    const started = process.hrtime.bigint();
+    this.metrics.batchRecords.observe({ stage }, messages.length);
+    const slots = await this.decode(messages);
+    await this.handle(batch, slots);
+    this.encodeOutputs(slots);
+    const out = this.collectOutgoing(batch, slots);
+    if (out.size > 0) {
+      await this.producer!.sendBatch({
+        acks: -1,
+        topicMessages: [...out].map(([topic, msgs]) => ({ topic, messages: msgs })),
+      });
+    }
+    const last = messages[messages.length - 1];
+    await this.consumer!.commitOffsets([
+      { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
+    ]);
+    this.metrics.batchSeconds.observe({ stage }, Number(process.hrtime.bigint() - started) / 1e9);
+    this.countOutcomes(slots, isRetry);
+  }
+
+  private async decode(messages: KafkaMessage[]): Promise<Slot<ContractTypes[N]>[]> {
+    return Promise.all(
+      messages.map(async (message) => {
+        const headers = headersToStrings(message.headers);
+        const slot: Slot<ContractTypes[N]> = { message, headers, attempt: attemptOf(headers) };
+        try {
+          slot.value = await this.serde.decode(this.handler.input, message.value);
+        } catch (error) {
+          slot.failure = { error, kind: classifyError(error) };
+        }
+        return slot;
+      }),
+    );
+  }
+
+  private async handle(batch: Batch, slots: Slot<ContractTypes[N]>[]): Promise<void> {
+    const ready = slots.filter((s) => !s.failure);
+    if (ready.length === 0) return;
+    const records: InboundRecord<ContractTypes[N]>[] = ready.map((s) => ({
+      value: s.value as ContractTypes[N],
+      key: s.message.key?.toString('utf8') ?? null,
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: s.message.offset,
+      headers: s.headers,
+      attempt: s.attempt,
+    }));
+    const timer = this.metrics.handlerSeconds.startTimer({ stage: this.settings.stage });
+    try {
+      const results = await this.handler.handle(records);
+      if (results.length !== records.length) {
+        throw new Error(`handler returned ${results.length} results for ${records.length} records`);
+      }
+      results.forEach((result, i) => {
+        if ('error' in result) ready[i].failure = { error: result.error, kind: classifyError(result.error) };
+        else ready[i].outputs = result.outputs;
+      });
+    } catch (error) {
+      const failure = { error, kind: classifyError(error) };
+      for (const slot of ready) slot.failure = failure;
+      this.logger.warn({ err: error, records: ready.length, kind: failure.kind }, 'handler failed for the whole slice');
+    } finally {
+      timer();
+    }
+  }
+
+  /** Outputs are encoded per record, so a record whose output violates its schema fails alone. */
+  private encodeOutputs(slots: Slot<ContractTypes[N]>[]): void {
+    for (const slot of slots) {
+      if (slot.failure || !slot.outputs) continue;
+      try {
+        slot.encoded = slot.outputs.map((o) => ({
+          topic: o.topic,
+          message: { key: o.key, value: this.serde.encode(o.contract, o.value as never) },
+        }));
+      } catch (error) {
+        slot.failure = { error, kind: classifyError(error) };
+      }
+    }
+  }
+
+  private collectOutgoing(batch: Batch, slots: Slot<ContractTypes[N]>[]): Map<string, Message[]> {
+    const out = new Map<string, Message[]>();
+    const push = (topic: string, message: Message) => {
+      const list = out.get(topic);
+      if (list) list.push(message);
+      else out.set(topic, [message]);
+    };
+    const now = Date.now();
+    for (const slot of slots) {
+      if (!slot.failure) {
+        for (const { topic, message } of slot.encoded ?? []) push(topic, message);
+        continue;
+      }
+      const { kind, error } = slot.failure;
+      const message = errorMessage(error);
+      const firstFailureAt = firstFailureAtOf(slot.headers, now);
+      const route = routeFailure({ kind, attempt: slot.attempt, firstFailureAt, now }, this.settings.retry);
+      const headers = failureHeaders({
+        source: { topic: batch.topic, partition: batch.partition, offset: slot.message.offset, headers: slot.headers },
+        stage: this.settings.stage,
+        attempt: route.attempt,
+        notBefore: route.destination === 'retry' ? route.notBefore : undefined,
+        firstFailureAt,
+        kind,
+        message,
+      });
+      const record: Message = { key: slot.message.key, value: slot.message.value, headers };
+      if (route.destination === 'retry') {
+        push(this.retryTopic, record);
+        slot.routed = 'retried';
+      } else {
+        push(this.dlqTopic, record);
+        slot.routed = 'dead_lettered';
+        const failed = this.failedEvent(slot, message, now);
+        if (failed) push(this.topics.events, failed);
+        this.logger.warn(
+          { offset: slot.message.offset, topic: batch.topic, partition: batch.partition, kind, attempt: route.attempt, reason: message },
+          'record dead-lettered',
+        );
+      }
+    }
+    return out;
+  }
+
+  /** A FAILED lifecycle event, so the gateway's status endpoint says which stage failed and why. */
+  private failedEvent(slot: Slot<ContractTypes[N]>, reason: string, now: number): Message | undefined {
+    const documentId = slot.message.key?.toString('utf8');
+    if (!documentId) return undefined;
+    const value = slot.value as { version?: number; submittedAt?: number } | undefined;
+    const event: DocumentEvent = {
+      documentId,
+      version: value?.version ?? 0,
+      type: 'FAILED',
+      at: now,
+      stage: this.settings.stage,
+      chunkCount: null,
+      chunkIndices: value && 'chunkIndex' in value ? [(value as { chunkIndex: number }).chunkIndex] : [],
+      reason: reason.slice(0, 1_000),
+      submittedAt: value?.submittedAt ?? null,
+    };
+    try {
+      return { key: documentId, value: this.serde.encode('DocumentEvent', event) };
+    } catch (error) {
+      this.logger.error({ err: error }, 'could not encode FAILED event');
+      return undefined;
+    }
+  }
+
+  private countOutcomes(slots: Slot<ContractTypes[N]>[], isRetry: boolean): void {
+    const source = isRetry ? 'retry' : 'main';
+    const counts = { ok: 0, retried: 0, dead_lettered: 0 };
+    for (const slot of slots) {
+      counts[slot.routed ?? 'ok'] += 1;
+    }
+    for (const [outcome, n] of Object.entries(counts)) {
+      if (n > 0) this.metrics.records.inc({ stage: this.settings.stage, source, outcome }, n);
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import type { ContractName, ContractTypes, ConsumerStage } from '@rag/contracts';
+
+/** A decoded record handed to a stage handler. */
+export interface InboundRecord<T> {
+  value: T;
+  key: string | null;
+  topic: string;
+  partition: number;
+  offset: string;
+  headers: Record<string, string>;
+  /** 0 when read from the main topic, n when read from the retry topic for the n-th time. */
+  attempt: number;
+}
+
+/** A record a handler wants produced; the runtime encodes it with the contract's schema. */
+export type OutboundRecord = {
+  [N in ContractName]: { topic: string; key: string; contract: N; value: ContractTypes[N] };
+}[ContractName];
+
+/** Per-record outcome: the outputs to produce, or why it failed (see classifyError). */
+export type RecordResult = { outputs: OutboundRecord[] } | { error: unknown };
+
+/**
+ * What a stage implements. `handle` gets a slice of the consumed batch (so it can batch
+ * expensive calls across records) and returns one result per record, in the same order.
+ * Throwing fails every record of the slice with that error.
+ */
+export interface StageHandler<N extends ContractName = ContractName> {
+  /** Contract of the records the stage consumes. */
+  readonly input: N;
+  /** Contracts the stage produces and to which topic; their schemas are registered at start. */
+  readonly writes: ReadonlyArray<{ contract: ContractName; topic: string }>;
+  handle(records: InboundRecord<ContractTypes[N]>[]): Promise<RecordResult[]>;
+}
+
+export interface StageRuntimeSettings {
+  stage: ConsumerStage;
+  groupId: string;
+  maxBatchRecords: number;
+  fetchMaxWaitMs: number;
+  fetchMaxBytesPerPartition: number;
+  partitionsConcurrency: number;
+  retry: {
+    maxAttempts: number;
+    baseDelayMs: number;
+    maxDelayMs: number;
+    minWindowMs: number;
+  };
+}

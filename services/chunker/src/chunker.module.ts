@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { ServiceCoreModule } from '@rag/common';
+import { StageRuntimeModule } from '@rag/stage-runtime';
+import { chunkerConfigSchema } from './chunker.config';
+import { ChunkerHandler } from './chunker.handler';
+
+@Module({
+  imports: [
+    ServiceCoreModule.forRoot({ service: 'chunker', configSchema: chunkerConfigSchema, readiness: ['kafka', 'registry'] }),
+    StageRuntimeModule.forStage('chunker', ChunkerHandler),
+  ],
+})
+export class ChunkerModule {}

@@ -1,0 +1,4 @@
+import { runService } from '@rag/common';
+import { ChunkerModule } from './chunker.module';
+
+runService(ChunkerModule);

@@ -1,0 +1,4 @@
+import { runService } from '@rag/common';
+import { EmbedderModule } from './embedder.module';
+
+runService(EmbedderModule);

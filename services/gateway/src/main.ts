@@ -1,0 +1,7 @@
+import { runService } from '@rag/common';
+import { GatewayModule } from './gateway.module';
+
+runService(GatewayModule, {
+  // JSON documents may be as large as uploads (MAX_DOCUMENT_BYTES), not express's 100 kB default.
+  bodyLimitBytes: Number(process.env.MAX_DOCUMENT_BYTES ?? 10 * 1024 * 1024) + 64 * 1024,
+});

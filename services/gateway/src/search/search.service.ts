@@ -1,0 +1,64 @@
+import type { Client } from '@elastic/elasticsearch';
+import type { QueryDslQueryContainer } from '@elastic/elasticsearch/lib/api/types';
+import { BadGatewayException, Inject, Injectable } from '@nestjs/common';
+import { ELASTICSEARCH, SERVICE_CONFIG } from '@rag/common';
+import { EMBEDDING_PROVIDER, type EmbeddingProvider } from '@rag/embedding';
+import type { ChunkDocument } from '@rag/search-index';
+import type { GatewayConfig } from '../gateway.config';
+import type { SearchHit, SearchRequest } from './search.dto';
+
+/** Query → vector with the pipeline's own provider → approximate kNN (optionally + BM25). */
+@Injectable()
+export class SearchService {
+  constructor(
+    @Inject(ELASTICSEARCH) private readonly es: Client,
+    @Inject(EMBEDDING_PROVIDER) private readonly provider: EmbeddingProvider,
+    @Inject(SERVICE_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  async search(request: SearchRequest): Promise<{ hits: SearchHit[]; took: number; model: string }> {
+    const k = request.k ?? this.config.SEARCH_DEFAULT_K;
+    const [vector] = await this.provider.embed([request.query]);
+    if (vector instanceof Error) throw new BadGatewayException({ error: 'embedding_failed', message: vector.message });
+    const filter = this.filters(request);
+    const response = await this.es.search<ChunkDocument>({
+      index: this.config.ES_INDEX_ALIAS,
+      size: k,
+      knn: {
+        field: 'embedding',
+        query_vector: vector,
+        k,
+        num_candidates: Math.min(10_000, Math.max(100, k * 10)),
+        filter,
+        boost: request.hybrid ? 0.7 : 1,
+      },
+      ...(request.hybrid
+        ? { query: { bool: { must: [{ match: { text: { query: request.query, boost: 0.3 } } }], filter } } }
+        : {}),
+      _source: { excludes: ['embedding'] },
+    });
+    const hits = response.hits.hits.map((hit) => {
+      const src = hit._source as ChunkDocument;
+      return {
+        chunkId: src.chunkId,
+        documentId: src.documentId,
+        version: src.version,
+        chunkIndex: src.chunkIndex,
+        title: src.title,
+        heading: src.heading,
+        text: src.text,
+        score: hit._score ?? 0,
+        metadata: src.metadata ?? {},
+      };
+    });
+    return { hits, took: response.took, model: this.provider.model };
+  }
+
+  private filters(request: SearchRequest): QueryDslQueryContainer[] {
+    const filters: QueryDslQueryContainer[] = [];
+    const documentId = request.filter?.documentId;
+    if (documentId !== undefined) filters.push({ terms: { documentId: Array.isArray(documentId) ? documentId : [documentId] } });
+    for (const [key, value] of Object.entries(request.filter?.metadata ?? {})) filters.push({ term: { [`metadata.${key}`]: value } });
+    return filters;
+  }
+}

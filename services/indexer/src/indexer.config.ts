@@ -1,0 +1,13 @@
+import { baseConfigSchema, elasticsearchConfigSchema, stageConfigSchema } from '@rag/common';
+import { z } from 'zod';
+
+export const indexerConfigSchema = baseConfigSchema
+  .merge(stageConfigSchema)
+  .merge(elasticsearchConfigSchema)
+  .extend({
+    HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3003),
+    EMBEDDING_DIMENSIONS: z.coerce.number().int().min(8).max(4096).default(384),
+    STAGE_MAX_BATCH_RECORDS: z.coerce.number().int().min(1).default(500),
+  });
+
+export type IndexerConfig = z.infer<typeof indexerConfigSchema>;

@@ -1,0 +1,4 @@
+import { runService } from '@rag/common';
+import { IndexerModule } from './indexer.module';
+
+runService(IndexerModule);

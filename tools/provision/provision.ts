@@ -1,0 +1,91 @@
+import type { Client } from '@elastic/elasticsearch';
+import { ContractSerde, type ContractName, type TopicNames, valueSubject } from '@rag/contracts';
+import { ensureChunkIndex } from '@rag/search-index';
+import type { Kafka } from 'kafkajs';
+
+export interface ProvisionOptions {
+  partitions: number;
+  replicationFactor: number;
+  /** Retention of dead-letter topics: long, so nothing is lost before someone looks. */
+  dlqRetentionMs: number;
+  eventsRetentionMs: number;
+}
+
+export interface ProvisionReport {
+  created: string[];
+  existing: string[];
+  grown: string[];
+  schemas: Record<string, number>;
+}
+
+/** Creates every topic the pipeline uses; leaves existing ones alone (adds partitions if asked for more). */
+export async function provisionTopics(kafka: Kafka, topics: TopicNames, opts: ProvisionOptions): Promise<Omit<ProvisionReport, 'schemas'>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const wanted = topics.all();
+    const missing = wanted.filter((t) => !existing.has(t));
+    const configFor = (topic: string) => {
+      const entries = [{ name: 'min.insync.replicas', value: String(Math.min(2, opts.replicationFactor)) }];
+      if (topic.endsWith('.dlq')) entries.push({ name: 'retention.ms', value: String(opts.dlqRetentionMs) });
+      if (topic === topics.events) entries.push({ name: 'retention.ms', value: String(opts.eventsRetentionMs) });
+      return entries;
+    };
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: opts.partitions,
+          replicationFactor: opts.replicationFactor,
+          configEntries: configFor(topic),
+        })),
+      });
+    }
+    const grown: string[] = [];
+    const present = wanted.filter((t) => existing.has(t));
+    if (present.length > 0) {
+      const metadata = await admin.fetchTopicMetadata({ topics: present });
+      const toGrow = metadata.topics.filter((t) => t.partitions.length < opts.partitions);
+      if (toGrow.length > 0) {
+        await admin.createPartitions({ topicPartitions: toGrow.map((t) => ({ topic: t.name, count: opts.partitions })) });
+        grown.push(...toGrow.map((t) => t.name));
+      }
+    }
+    return { created: missing, existing: present, grown };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Sets BACKWARD compatibility on each value subject and registers the contracts' schemas. */
+export async function provisionSchemas(registryUrl: string, topics: TopicNames): Promise<Record<string, number>> {
+  const serde = ContractSerde.connect(registryUrl);
+  const contracts: [ContractName, string][] = [
+    ['DocumentSubmitted', topics.documents],
+    ['Chunk', topics.chunks],
+    ['EmbeddedChunk', topics.embeddings],
+    ['DocumentEvent', topics.events],
+  ];
+  const ids: Record<string, number> = {};
+  for (const [contract, topic] of contracts) {
+    const subject = valueSubject(topic);
+    await setCompatibility(registryUrl, subject, 'BACKWARD');
+    ids[subject] = await serde.registerWriter(contract, topic);
+  }
+  return ids;
+}
+
+export async function setCompatibility(registryUrl: string, subject: string, level: string): Promise<void> {
+  const res = await fetch(`${registryUrl}/config/${encodeURIComponent(subject)}`, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ compatibility: level }),
+  });
+  if (!res.ok) throw new Error(`setting ${level} on ${subject} failed: HTTP ${res.status} ${await res.text()}`);
+}
+
+export async function provisionIndex(es: Client, alias: string, dimensions: number): Promise<void> {
+  await ensureChunkIndex(es, alias, dimensions);
+}
