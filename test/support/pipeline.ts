@@ -1,0 +1,167 @@
+import { Client } from '@elastic/elasticsearch';
+import { ContractSerde, topicNames, type DocumentSubmitted, type TopicNames } from '@rag/contracts';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { provisionIndex, provisionSchemas, provisionTopics } from '../../tools/provision/provision';
+import { STACK, uniqueSuffix } from './env';
+import { freePort, ServiceProcess, waitFor, type ServiceName } from './services';
+
+export interface PipelineOptions {
+  partitions?: number;
+  dimensions?: number;
+  /** Extra environment for every service, or per service. */
+  env?: Record<string, string>;
+  serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
+}
+
+/**
+ * The whole pipeline on the local stack, isolated per test suite: its own topic prefix,
+ * consumer groups and index alias, with the four services as separate processes.
+ */
+export class Pipeline {
+  readonly id = uniqueSuffix();
+  readonly prefix = `t${this.id}`;
+  readonly alias = `rag-chunks-${this.id}`;
+  readonly topics: TopicNames = topicNames(this.prefix);
+  readonly es = new Client({ node: STACK.elasticsearchUrl });
+  readonly kafka = new Kafka({ clientId: `test-${this.id}`, brokers: STACK.brokers, logLevel: logLevel.NOTHING });
+  readonly services = new Map<string, ServiceProcess>();
+  private producer?: Producer;
+  private serde?: ContractSerde;
+
+  constructor(readonly options: PipelineOptions = {}) {}
+
+  get dimensions(): number {
+    return this.options.dimensions ?? 384;
+  }
+
+  baseEnv(): Record<string, string> {
+    return {
+      KAFKA_BROKERS: STACK.brokers.join(','),
+      SCHEMA_REGISTRY_URL: STACK.registryUrl,
+      ELASTICSEARCH_URL: STACK.elasticsearchUrl,
+      TOPIC_PREFIX: this.prefix,
+      ES_INDEX_ALIAS: this.alias,
+      EMBEDDING_DIMENSIONS: String(this.dimensions),
+      LOG_LEVEL: 'info',
+      ...this.options.env,
+    };
+  }
+
+  async provision(): Promise<void> {
+    await provisionTopics(this.kafka, this.topics, {
+      partitions: this.options.partitions ?? 3,
+      replicationFactor: 1,
+      dlqRetentionMs: 7 * 86_400_000,
+      eventsRetentionMs: 86_400_000,
+    });
+    await provisionSchemas(STACK.registryUrl, this.topics);
+    await provisionIndex(this.es, this.alias, this.dimensions);
+  }
+
+  async start(names: ServiceName[] = ['indexer', 'embedder', 'chunker', 'gateway']): Promise<this> {
+    await this.provision();
+    await Promise.all(names.map((name) => this.startService(name)));
+    return this;
+  }
+
+  async startService(name: ServiceName, instance = 0, env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const service = new ServiceProcess(name, await freePort(), { ...this.baseEnv(), ...this.options.serviceEnv?.[name], ...env }, instance);
+    this.services.set(`${name}#${instance}`, service);
+    return service.start();
+  }
+
+  service(name: ServiceName, instance = 0): ServiceProcess {
+    const s = this.services.get(`${name}#${instance}`);
+    if (!s) throw new Error(`${name}#${instance} not started`);
+    return s;
+  }
+
+  get gatewayUrl(): string {
+    return this.service('gateway').url;
+  }
+
+  /** Produces a document straight to the input topic, as another system with a registry serializer would. */
+  async produceDocument(doc: DocumentSubmitted): Promise<void> {
+    if (!this.producer) {
+      this.serde = ContractSerde.connect(STACK.registryUrl);
+      await this.serde.registerWriter('DocumentSubmitted', this.topics.documents);
+      this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await this.producer.connect();
+    }
+    await this.producer.send({ topic: this.topics.documents, acks: -1, messages: [{ key: doc.documentId, value: this.serde!.encode('DocumentSubmitted', doc) }] });
+  }
+
+  async produceRaw(topic: string, key: string, value: Buffer): Promise<void> {
+    if (!this.producer) {
+      this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await this.producer.connect();
+    }
+    await this.producer.send({ topic, acks: -1, messages: [{ key, value }] });
+  }
+
+  async refresh(): Promise<void> {
+    await this.es.indices.refresh({ index: this.alias });
+  }
+
+  /** Chunks in the index per document id (after a refresh). */
+  async chunkCounts(): Promise<Map<string, number>> {
+    await this.refresh();
+    const res = await this.es.search({
+      index: this.alias,
+      size: 0,
+      aggs: { docs: { terms: { field: 'documentId', size: 10_000 } } },
+    });
+    const buckets = (res.aggregations?.docs as { buckets: { key: string; doc_count: number }[] }).buckets;
+    return new Map(buckets.map((b) => [b.key, b.doc_count]));
+  }
+
+  async totalChunks(): Promise<number> {
+    await this.refresh();
+    return (await this.es.count({ index: this.alias })).count;
+  }
+
+  /** (documentId, chunkIndex) pairs stored more than once: must always be empty. */
+  async duplicateChunks(): Promise<string[]> {
+    await this.refresh();
+    const res = await this.es.search({
+      index: this.alias,
+      size: 0,
+      aggs: {
+        docs: {
+          terms: { field: 'documentId', size: 10_000 },
+          aggs: { dup: { terms: { field: 'chunkIndex', size: 10_000, min_doc_count: 2 } } },
+        },
+      },
+    });
+    const docs = (res.aggregations?.docs as { buckets: { key: string; dup: { buckets: { key: number }[] } }[] }).buckets;
+    return docs.flatMap((d) => d.dup.buckets.map((b) => `${d.key}#${b.key}`));
+  }
+
+  async status(documentId: string): Promise<{ status: string; chunkCount: number | null; indexedChunks: number; failures: { stage: string; reason: string }[] } | undefined> {
+    const res = await fetch(`${this.gatewayUrl}/v1/documents/${encodeURIComponent(documentId)}`);
+    if (res.status === 404) return undefined;
+    return (await res.json()) as never;
+  }
+
+  async waitForStatus(documentIds: string[], wanted: string, timeoutMs = 120_000): Promise<void> {
+    const pending = new Set(documentIds);
+    await waitFor(
+      `${pending.size} documents to be ${wanted}`,
+      async () => {
+        for (const id of [...pending]) {
+          const s = await this.status(id);
+          if (s?.status === wanted) pending.delete(id);
+        }
+        return pending.size === 0;
+      },
+      timeoutMs,
+      500,
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.services.values()].map((s) => s.stop()));
+    await this.producer?.disconnect();
+    await this.es.close();
+  }
+}

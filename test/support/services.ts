@@ -1,0 +1,103 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+export type ServiceName = 'gateway' | 'chunker' | 'embedder' | 'indexer';
+
+const ROOT = join(__dirname, '..', '..');
+export const LOG_DIR = join(ROOT, '.stack', 'logs', 'test-services');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+}
+
+/** A service running as its own OS process from dist/ (as in production), with its log in a file. */
+export class ServiceProcess {
+  private child?: ChildProcess;
+  private exited?: Promise<number | null>;
+  readonly url: string;
+  readonly logFile: string;
+
+  constructor(
+    readonly name: ServiceName,
+    readonly port: number,
+    private readonly env: Record<string, string>,
+    readonly instance = 0,
+  ) {
+    this.url = `http://127.0.0.1:${port}`;
+    this.logFile = join(LOG_DIR, `${env.TOPIC_PREFIX ?? 'ingest'}-${name}-${instance}.log`);
+  }
+
+  async start(): Promise<this> {
+    mkdirSync(LOG_DIR, { recursive: true });
+    const log = createWriteStream(this.logFile, { flags: 'a' });
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'services', this.name, 'src', 'main.js')], {
+      env: { ...process.env, ...this.env, HTTP_PORT: String(this.port), HTTP_HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    await this.waitReady();
+    return this;
+  }
+
+  async waitReady(timeoutMs = 90_000): Promise<void> {
+    let dead = false;
+    void this.exited?.then(() => (dead = true));
+    await waitFor(`${this.name} /readyz`, async () => {
+      if (dead) throw new Error(`${this.name} exited during start-up; see ${this.logFile}`);
+      const res = await fetch(`${this.url}/readyz`, { signal: AbortSignal.timeout(5_000) });
+      return res.ok;
+    }, timeoutMs);
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** SIGKILL: no shutdown hooks, in-flight work is lost mid-way (what chaos tests want). */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.child!.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGTERM: graceful shutdown; resolves with the exit code. */
+  async stop(timeoutMs = 40_000): Promise<number | null> {
+    if (!this.running) return this.child?.exitCode ?? null;
+    this.child!.kill('SIGTERM');
+    const timer = setTimeout(() => this.child?.kill('SIGKILL'), timeoutMs);
+    const code = await this.exited!;
+    clearTimeout(timer);
+    return code;
+  }
+}
