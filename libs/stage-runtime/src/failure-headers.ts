@@ -43,8 +43,10 @@ export function failureHeaders(args: {
   message: string;
 }): Record<string, string> {
   const origin = originOf(args.source);
+  // A dead-lettered retry record must not keep its last, now meaningless, due time.
+  const { [Headers.retryNotBefore]: _staleNotBefore, ...kept } = args.source.headers;
   return {
-    ...args.source.headers,
+    ...kept,
     [Headers.retryAttempt]: String(args.attempt),
     ...(args.notBefore !== undefined ? { [Headers.retryNotBefore]: String(args.notBefore) } : {}),
     [Headers.originalTopic]: origin.topic,

@@ -37,7 +37,10 @@ export function extractSections(contentType: string, content: Buffer): Section[]
       sections = markdownSections(raw);
       break;
     case 'text/html':
-      sections = markdownSections(htmlToMarkdownishText(raw));
+      sections = markdownSections(htmlToMarkdownishText(raw), HTML_HEADING, false).map((s) => ({
+        heading: s.heading,
+        text: s.text.replaceAll(HTML_HEADING_MARK, ''), // a heading nested mid-line (e.g. in a table) stays text
+      }));
       break;
     case 'application/json':
       sections = [{ heading: null, text: jsonToText(raw) }];
@@ -51,8 +54,11 @@ export function extractSections(contentType: string, content: Buffer): Section[]
 }
 
 const ATX_HEADING = /^(#{1,6})\s+(.+?)\s*#*\s*$/;
+/** HTML headings are marked with a private-use character, so text lines starting with `#` stay text. */
+const HTML_HEADING_MARK = '\uE000';
+const HTML_HEADING = /^[\s>]*\uE000(#{1,6})\s*(.*?)\s*$/;
 
-function markdownSections(markdown: string): Section[] {
+function markdownSections(markdown: string, heading = ATX_HEADING, fences = true): Section[] {
   const sections: Section[] = [];
   const path: string[] = [];
   let lines: string[] = [];
@@ -62,8 +68,8 @@ function markdownSections(markdown: string): Section[] {
     lines = [];
   };
   for (const line of markdown.split(/\r?\n/)) {
-    if (/^\s*(```|~~~)/.test(line)) inFence = !inFence;
-    const match = inFence ? null : ATX_HEADING.exec(line);
+    if (fences && /^\s*(```|~~~)/.test(line)) inFence = !inFence;
+    const match = inFence ? null : heading.exec(line);
     if (!match) {
       lines.push(line);
       continue;
@@ -79,7 +85,9 @@ function markdownSections(markdown: string): Section[] {
 
 function htmlToMarkdownishText(html: string): string {
   // Mark headings so the Markdown sectioning applies to HTML as well.
-  const marked = html.replace(/<h([1-6])(\s[^>]*)?>/gi, (_m, level: string, attrs = '') => `<h${level}${attrs}>${'#'.repeat(Number(level))} `);
+  const marked = html
+    .replaceAll(HTML_HEADING_MARK, '')
+    .replace(/<h([1-6])(\s[^>]*)?>/gi, (_m, level: string, attrs = '') => `<h${level}${attrs}>${HTML_HEADING_MARK}${'#'.repeat(Number(level))} `);
   const headings = [1, 2, 3, 4, 5, 6].map((n) => ({ selector: `h${n}`, options: { uppercase: false } }));
   return convert(marked, {
     wordwrap: false,

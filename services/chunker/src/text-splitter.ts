@@ -12,8 +12,12 @@ export interface TextPiece {
   tokens: number;
 }
 
-/** Boundaries tried in order: paragraph, line, sentence, word; then a hard cut by tokens. */
-const SEPARATORS: RegExp[] = [/(?<=\n\n)/, /(?<=\n)/, /(?<=[.!?;:。！？])\s+/, /(?<=\s)/];
+/**
+ * Boundaries tried in order: paragraph, line, sentence, word; then a hard cut by tokens.
+ * Zero-width (lookbehind) so no character is dropped: the space after a sentence stays with it.
+ */
+const SEPARATORS: RegExp[] = [/(?<=\n\n)/, /(?<=\n)/, /(?<=[.!?;:]\s|[。！？])/, /(?<=\s)/];
+const WORD_BOUNDARY = SEPARATORS[3];
 
 let sharedEncoder: Tiktoken | undefined;
 
@@ -58,9 +62,18 @@ export class RecursiveTokenSplitter {
   private hardCut(text: string): TextPiece[] {
     const ids = this.encoder.encode(text);
     const out: TextPiece[] = [];
-    for (let i = 0; i < ids.length; i += this.options.chunkSize) {
-      const slice = ids.slice(i, i + this.options.chunkSize);
-      out.push({ text: this.encoder.decode(slice), tokens: slice.length });
+    let position = 0;
+    for (let i = 0; i < ids.length; ) {
+      let end = Math.min(i + this.options.chunkSize, ids.length);
+      let piece = this.encoder.decode(ids.slice(i, end));
+      // A token boundary can fall inside a multi-byte character (decoded as U+FFFD): end before it.
+      while (end > i + 1 && !text.startsWith(piece, position)) {
+        end -= 1;
+        piece = this.encoder.decode(ids.slice(i, end));
+      }
+      out.push({ text: piece, tokens: end - i });
+      position += piece.length;
+      i = end;
     }
     return out;
   }
@@ -78,15 +91,37 @@ export class RecursiveTokenSplitter {
       if (windowTokens + piece.tokens > chunkSize && window.length > 0) {
         emit();
         // Keep the tail of the window as overlap, as long as the new piece still fits.
-        while (window.length > 0 && (windowTokens > chunkOverlap || windowTokens + piece.tokens > chunkSize)) {
-          windowTokens -= window[0].tokens;
-          window.shift();
-        }
+        window = this.tail(window, Math.min(chunkOverlap, chunkSize - piece.tokens));
+        windowTokens = window.reduce((sum, p) => sum + p.tokens, 0);
       }
       window.push(piece);
       windowTokens += piece.tokens;
     }
     if (window.length > 0) emit();
     return chunks;
+  }
+
+  /**
+   * The last pieces worth at most `budget` tokens. A piece too big to be kept whole gives its
+   * last words, so chunks overlap even when the pieces (paragraphs, sentences) exceed the budget.
+   */
+  private tail(pieces: TextPiece[], budget: number): TextPiece[] {
+    const kept: TextPiece[] = [];
+    for (let i = pieces.length - 1; i >= 0 && budget > 0; i--) {
+      if (pieces[i].tokens <= budget) {
+        kept.unshift(pieces[i]);
+        budget -= pieces[i].tokens;
+        continue;
+      }
+      const words = pieces[i].text.split(WORD_BOUNDARY);
+      for (let j = words.length - 1; j >= 0; j--) {
+        const tokens = this.count(words[j]);
+        if (tokens > budget) break;
+        kept.unshift({ text: words[j], tokens });
+        budget -= tokens;
+      }
+      break;
+    }
+    return kept;
   }
 }
