@@ -12,7 +12,7 @@ module.exports = {
       ...base,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/**/*.test.ts'],
-      testTimeout: 180000,
+      setupFilesAfterEnv: ['<rootDir>/test/support/jest-integration-setup.ts'],
       slowTestThreshold: 60,
     },
   ],

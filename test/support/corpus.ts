@@ -33,7 +33,7 @@ export function paragraph(random: () => number, sentences = 3 + Math.floor(rando
 /** A made-up phrase that appears nowhere else, for "find this document" assertions. */
 export function distinctivePhrase(random: () => number): string {
   const syllables = ['zor', 'blax', 'quin', 'tess', 'vorn', 'drel', 'mik', 'sar', 'poth', 'yul', 'fen', 'garr'];
-  const word = () => Array.from({ length: 3 }, () => syllables[Math.floor(random() * syllables.length)]).join('');
+  const word = () => Array.from({ length: 4 }, () => syllables[Math.floor(random() * syllables.length)]).join('');
   return `${word()} ${word()} ${word()}`;
 }
 

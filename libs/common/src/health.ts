@@ -91,8 +91,9 @@ export class HealthController {
     const session = this.indicators.check('elasticsearch');
     if (!this.elasticsearch) return session.down({ message: 'no client configured' });
     try {
-      await this.elasticsearch.ping({}, { requestTimeout: PROBE_TIMEOUT_MS });
-      return session.up();
+      // Cluster health rather than ping: `/` is served by an optional module (rest-root).
+      const health = await this.elasticsearch.cluster.health({}, { requestTimeout: PROBE_TIMEOUT_MS });
+      return health.status === 'red' ? session.down({ message: 'cluster status red' }) : session.up({ cluster: health.status });
     } catch (err) {
       return session.down({ message: (err as Error).message });
     }

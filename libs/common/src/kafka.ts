@@ -18,6 +18,10 @@ function pinoLogCreator(logger: Logger) {
     };
 }
 
+// kafkajs 2's default partitioner is the Java client's (murmur2), which is what we want:
+// a document keyed by id lands on the same partition whichever client produced it.
+process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+
 export function createKafka(opts: { brokers: string[]; clientId: string; logger: Logger }): Kafka {
   const config: KafkaConfig = {
     clientId: opts.clientId,

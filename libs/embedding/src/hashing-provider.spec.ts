@@ -113,9 +113,12 @@ describe('HashingEmbeddingProvider', () => {
     const words = new HashingEmbeddingProvider({ dimensions: 256, charNgrams: [] });
     const grams = new HashingEmbeddingProvider({ dimensions: 256 });
     // Without character n-grams, morphology alone (no shared word) gives no similarity.
-    const a = 'tokenization', b = 'tokenizing';
+    const a = 'tokenization', b = 'tokenizing', unrelated = 'fence';
     expect(Math.abs(cosine(words.embedOne(a), words.embedOne(b)))).toBeLessThan(0.2);
-    expect(cosine(grams.embedOne(a), grams.embedOne(b))).toBeGreaterThan(0.3);
+    // The char block is weighted down (exact words dominate), so morphology is a smaller but clear signal.
+    const related = cosine(grams.embedOne(a), grams.embedOne(b));
+    expect(related).toBeGreaterThan(0.08);
+    expect(related).toBeGreaterThan(Math.abs(cosine(grams.embedOne(a), grams.embedOne(unrelated))) + 0.05);
   });
 });
 

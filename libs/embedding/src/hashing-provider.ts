@@ -8,18 +8,24 @@ export interface HashingOptions {
 }
 
 const WORD = /[\p{L}\p{N}]+/gu;
-const WEIGHTS = { word: 1, bigram: 0.7, char: 0.35 };
+/** Weight of a word bigram relative to a word, inside the word block. */
+const BIGRAM_WEIGHT = 0.3;
+/** Weight of the (unit-length) character n-gram block relative to the (unit-length) word block. */
+const CHAR_BLOCK_WEIGHT = 0.5;
 const SIGN_BIT = 1 << 31;
 
 /**
- * Offline embeddings by signed feature hashing (the "hashing trick"): word unigrams, word
- * bigrams and character n-grams are hashed into `dimensions` buckets with a hash-derived sign,
- * counts are damped (1 + log tf) and the vector is L2-normalised. Deterministic, needs no
- * network and no weights, and texts that share words and word pieces get high cosine
- * similarity, so lexical search over the vectors is meaningful. It does not know synonyms.
+ * Offline embeddings by signed feature hashing (the "hashing trick"). Two blocks of features
+ * are hashed into the same `dimensions` buckets with a hash-derived sign: words and word
+ * bigrams (exact vocabulary), and character 3/4-grams inside words (morphology, typos). Each
+ * block is normalised on its own and the char block is weighted down, so word pieces add
+ * tolerance without drowning exact matches; features count once (presence, not frequency),
+ * so the rare words that make a long chunk findable are not drowned by its filler words
+ * (a stateless embedder has no corpus-wide IDF). The sum is L2-normalised.
+ * Deterministic, no network, no weights; lexically similar texts are close. No synonyms.
  */
 export class HashingEmbeddingProvider implements EmbeddingProvider {
-  readonly model = 'hashing-v1';
+  readonly model = 'hashing-v2';
   readonly dimensions: number;
   private readonly charNgrams: number[];
 
@@ -33,30 +39,31 @@ export class HashingEmbeddingProvider implements EmbeddingProvider {
   }
 
   embedOne(text: string): number[] {
-    const counts = new Map<string, { weight: number; count: number }>();
-    const add = (feature: string, weight: number) => {
-      const seen = counts.get(feature);
-      if (seen) seen.count += 1;
-      else counts.set(feature, { weight, count: 1 });
-    };
+    const wordFeatures = new Map<string, number>();
+    const charFeatures = new Set<string>();
     const words = text.normalize('NFKC').toLowerCase().match(WORD) ?? [];
     for (let i = 0; i < words.length; i++) {
       const word = words[i];
-      add(`w:${word}`, WEIGHTS.word);
-      if (i > 0) add(`b:${words[i - 1]} ${word}`, WEIGHTS.bigram);
+      wordFeatures.set(`w:${word}`, 1);
+      if (i > 0) wordFeatures.set(`b:${words[i - 1]} ${word}`, BIGRAM_WEIGHT);
       const marked = `<${word}>`;
       for (const n of this.charNgrams) {
-        for (let j = 0; j + n <= marked.length; j++) add(`c:${marked.slice(j, j + n)}`, WEIGHTS.char);
+        for (let j = 0; j + n <= marked.length; j++) charFeatures.add(`c:${marked.slice(j, j + n)}`);
       }
     }
+    const wordBlock = l2normalise(this.hash(wordFeatures));
+    const charBlock = l2normalise(this.hash(new Map([...charFeatures].map((f) => [f, 1]))));
+    return l2normalise(wordBlock.map((v, i) => v + CHAR_BLOCK_WEIGHT * charBlock[i]));
+  }
+
+  private hash(features: Map<string, number>): number[] {
     const vector = new Array<number>(this.dimensions).fill(0);
-    for (const [feature, { weight, count }] of counts) {
+    for (const [feature, weight] of features) {
       const hash = fnv1a32(feature);
       const bucket = (hash & 0x7fffffff) % this.dimensions;
-      const sign = hash & SIGN_BIT ? -1 : 1;
-      vector[bucket] += sign * weight * (1 + Math.log(count));
+      vector[bucket] += hash & SIGN_BIT ? -weight : weight;
     }
-    return l2normalise(vector);
+    return vector;
   }
 }
 

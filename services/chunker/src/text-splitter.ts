@@ -21,6 +21,9 @@ const WORD_BOUNDARY = SEPARATORS[3];
 
 let sharedEncoder: Tiktoken | undefined;
 
+const LONG_RUN = /\S{256}/;
+const SEGMENTS = /\S{1,128}|\s+/g;
+
 /** cl100k_base: the tokenizer of OpenAI's embedding models, so chunk sizes match what they bill. */
 export function tokenizer(): Tiktoken {
   sharedEncoder ??= getEncoding('cl100k_base');
@@ -41,7 +44,18 @@ export class RecursiveTokenSplitter {
   }
 
   count(text: string): number {
-    return this.encoder.encode(text).length;
+    return this.encode(text).length;
+  }
+
+  /**
+   * BPE cost grows with the square of a run without whitespace (a DNA sequence, a base64 blob),
+   * which could stall a partition for minutes; such runs are encoded in bounded slices.
+   */
+  private encode(text: string): number[] {
+    if (!LONG_RUN.test(text)) return this.encoder.encode(text);
+    const ids: number[] = [];
+    for (const segment of text.match(SEGMENTS) ?? []) for (const id of this.encoder.encode(segment)) ids.push(id);
+    return ids;
   }
 
   split(text: string): TextPiece[] {
@@ -60,18 +74,19 @@ export class RecursiveTokenSplitter {
   }
 
   private hardCut(text: string): TextPiece[] {
-    const ids = this.encoder.encode(text);
+    const ids = this.encode(text);
     const out: TextPiece[] = [];
     let position = 0;
     for (let i = 0; i < ids.length; ) {
       let end = Math.min(i + this.options.chunkSize, ids.length);
       let piece = this.encoder.decode(ids.slice(i, end));
       // A token boundary can fall inside a multi-byte character (decoded as U+FFFD): end before it.
-      while (end > i + 1 && !text.startsWith(piece, position)) {
+      // Re-encoding a slice can merge differently (more tokens than the slice): shrink until it fits.
+      while (end > i + 1 && (!text.startsWith(piece, position) || this.count(piece) > this.options.chunkSize)) {
         end -= 1;
         piece = this.encoder.decode(ids.slice(i, end));
       }
-      out.push({ text: piece, tokens: end - i });
+      out.push({ text: piece, tokens: this.count(piece) });
       position += piece.length;
       i = end;
     }

