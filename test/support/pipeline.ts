@@ -26,7 +26,7 @@ export class Pipeline {
   readonly kafka = new Kafka({ clientId: `test-${this.id}`, brokers: STACK.brokers, logLevel: logLevel.NOTHING });
   readonly services = new Map<string, ServiceProcess>();
   private producer?: Producer;
-  private serde?: ContractSerde;
+  private producerReady?: Promise<{ producer: Producer; serde: ContractSerde }>;
 
   constructor(readonly options: PipelineOptions = {}) {}
 
@@ -82,21 +82,25 @@ export class Pipeline {
 
   /** Produces a document straight to the input topic, as another system with a registry serializer would. */
   async produceDocument(doc: DocumentSubmitted): Promise<void> {
-    if (!this.producer) {
-      this.serde = ContractSerde.connect(STACK.registryUrl);
-      await this.serde.registerWriter('DocumentSubmitted', this.topics.documents);
-      this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-      await this.producer.connect();
-    }
-    await this.producer.send({ topic: this.topics.documents, acks: -1, messages: [{ key: doc.documentId, value: this.serde!.encode('DocumentSubmitted', doc) }] });
+    const { producer, serde } = await this.connectProducer();
+    await producer.send({ topic: this.topics.documents, acks: -1, messages: [{ key: doc.documentId, value: serde.encode('DocumentSubmitted', doc) }] });
   }
 
   async produceRaw(topic: string, key: string, value: Buffer): Promise<void> {
-    if (!this.producer) {
+    const { producer } = await this.connectProducer();
+    await producer.send({ topic, acks: -1, messages: [{ key, value }] });
+  }
+
+  /** One producer per pipeline, connected once even when called concurrently. */
+  private connectProducer(): Promise<{ producer: Producer; serde: ContractSerde }> {
+    this.producerReady ??= (async () => {
+      const serde = ContractSerde.connect(STACK.registryUrl);
+      await serde.registerWriter('DocumentSubmitted', this.topics.documents);
       this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await this.producer.connect();
-    }
-    await this.producer.send({ topic, acks: -1, messages: [{ key, value }] });
+      return { producer: this.producer, serde };
+    })();
+    return this.producerReady;
   }
 
   async refresh(): Promise<void> {
