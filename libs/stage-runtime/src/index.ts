@@ -5,3 +5,4 @@ export * from './types';
 export * from './stage-metrics';
 export * from './stage-runner';
 export * from './stage-runtime.module';
+export * from './lag-monitor';

@@ -3,6 +3,7 @@ import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, P
 import type { Logger } from 'pino';
 import { classifyError, errorMessage, type ErrorKind } from '@rag/common';
 import { attemptOf, failureHeaders, firstFailureAtOf, headersToStrings, notBeforeOf } from './failure-headers';
+import { LagMonitor } from './lag-monitor';
 import { routeFailure } from './retry-policy';
 import type { StageMetrics } from './stage-metrics';
 import type { InboundRecord, OutboundRecord, StageHandler, StageRuntimeSettings } from './types';
@@ -46,6 +47,7 @@ interface Slot<T> {
 export class StageRunner<N extends ContractName> {
   private consumer?: Consumer;
   private producer?: Producer;
+  private lagMonitor?: LagMonitor;
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private running = false;
   private crashed = false;
@@ -107,6 +109,8 @@ export class StageRunner<N extends ContractName> {
       partitionsConsumedConcurrently: this.settings.partitionsConcurrency,
       eachBatch: (payload) => this.onBatch(payload),
     });
+    this.lagMonitor = new LagMonitor(this.kafka, this.settings.groupId, [this.inputTopic, this.retryTopic], this.settings.stage, this.metrics, this.logger);
+    await this.lagMonitor.start();
     this.logger.info({ input: this.inputTopic, retry: this.retryTopic, group: this.settings.groupId }, 'stage consuming');
   }
 
@@ -115,6 +119,7 @@ export class StageRunner<N extends ContractName> {
     this.running = false;
     for (const timer of this.resumeTimers) clearTimeout(timer);
     this.resumeTimers.clear();
+    await this.lagMonitor?.stop();
     await this.consumer?.disconnect();
     await this.producer?.disconnect();
     this.logger.info('stage stopped');
@@ -142,6 +147,7 @@ export class StageRunner<N extends ContractName> {
     }
     if (deferred) this.deferPartition(batch, deferred, payload);
     if (messages.length > 0) {
+      // Fresh lag for this partition right after a commit; the LagMonitor covers idle partitions.
       const next = Number(messages[messages.length - 1].offset) + 1;
       const labels = { stage: this.settings.stage, topic: batch.topic, partition: String(batch.partition) };
       this.metrics.lag.set(labels, Math.max(0, Number(batch.highWatermark) - next));

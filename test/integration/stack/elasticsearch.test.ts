@@ -3,6 +3,7 @@
  * Central) serves what the indexer and the search path need: dense_vector fields indexed for
  * approximate kNN, the _bulk API, and a knn search that finds the true nearest neighbour.
  */
+import type { MappingDenseVectorIndexOptions } from '@elastic/elasticsearch/lib/api/types';
 import { randomUUID } from 'node:crypto';
 import { Client } from '@elastic/elasticsearch';
 
@@ -58,7 +59,7 @@ describe('local stack: Elasticsearch dense_vector + kNN', () => {
   const queries = Array.from({ length: 10 }, () => Array.from({ length: DIMS }, () => random() * 2 - 1));
   const created: string[] = [];
 
-  async function createAndFill(index: string, indexOptions?: Record<string, unknown>): Promise<void> {
+  async function createAndFill(index: string, indexOptions?: MappingDenseVectorIndexOptions): Promise<void> {
     await client.indices.create({
       index,
       settings: { number_of_shards: 1, number_of_replicas: 0 },
