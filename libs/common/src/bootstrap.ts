@@ -16,14 +16,31 @@ export interface BootstrapOptions {
 }
 
 export async function bootstrapService(appModule: Type<unknown>, options: BootstrapOptions = {}): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(appModule, { bufferLogs: true, bodyParser: false });
+  const app = await NestFactory.create<NestExpressApplication>(appModule, {
+    bufferLogs: true,
+    bodyParser: false,
+    // Open keep-alive and SSE connections must not hold up a shutdown.
+    forceCloseConnections: true,
+  });
   app.useLogger(app.get(Logger));
   app.useBodyParser('json', { limit: options.bodyLimitBytes ?? 1024 * 1024 });
-  app.enableShutdownHooks();
   const config = app.get<BaseConfig>(SERVICE_CONFIG);
+  const logger = app.get(Logger);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      setTimeout(() => process.exit(1), config.SHUTDOWN_TIMEOUT_MS).unref();
+      // Nest's close runs the shutdown hooks: the stage finishes its slice, commits, leaves the group.
+      setTimeout(() => {
+        logger.error(`shutdown took longer than ${config.SHUTDOWN_TIMEOUT_MS} ms; exiting`);
+        process.exit(1);
+      }, config.SHUTDOWN_TIMEOUT_MS).unref();
+      logger.log(`${signal} received, shutting down`);
+      app.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error(`shutdown failed: ${String(err)}`);
+          process.exit(1);
+        },
+      );
     });
   }
   await app.listen(config.HTTP_PORT, config.HTTP_HOST);

@@ -21,8 +21,13 @@ describe('kill -9 of each stage mid-stream', () => {
     await pipeline.stop();
   });
 
-  it.each<ServiceName>(['chunker', 'embedder', 'indexer'])('%s', async (stage) => {
-    const ids = Array.from({ length: 120 }, (_, i) => `${stage}-${pipeline.id}-${i}`);
+  it.each<[ServiceName, 'SIGKILL' | 'SIGTERM']>([
+    ['chunker', 'SIGKILL'],
+    ['embedder', 'SIGKILL'],
+    ['indexer', 'SIGKILL'],
+    ['embedder', 'SIGTERM'],
+  ])('%s (%s)', async (stage, signal) => {
+    const ids = Array.from({ length: 120 }, (_, i) => `${stage}-${signal}-${pipeline.id}-${i}`);
     await Promise.all(
       ids.map((id) =>
         pipeline.produceDocument({
@@ -40,11 +45,17 @@ describe('kill -9 of each stage mid-stream', () => {
     const service = pipeline.service(stage);
     // Kill once the stage has done some of the work, not all of it.
     const before = sumMetric(await scrape(service.url), 'rag_stage_records_total', { stage });
+    let doneAtKill = 0;
     await waitFor(`${stage} to be mid-stream`, async () => {
-      const done = sumMetric(await scrape(service.url), 'rag_stage_records_total', { stage }) - before;
-      return done > 0;
+      doneAtKill = sumMetric(await scrape(service.url), 'rag_stage_records_total', { stage }) - before;
+      return doneAtKill > 0;
     }, 60_000, 20);
-    await service.kill();
+    if (signal === 'SIGKILL') {
+      await service.kill();
+    } else {
+      // Graceful: finishes the in-flight slice, commits, leaves the group, exits 0.
+      expect(await service.stop()).toBe(0);
+    }
     await new Promise((r) => setTimeout(r, 1_000));
     await service.start();
 
@@ -58,6 +69,6 @@ describe('kill -9 of each stage mid-stream', () => {
     }
     expect(await pipeline.duplicateChunks()).toEqual([]);
     for (const s of ['chunker', 'embedder', 'indexer'] as const) expect(await topicSize(pipeline.kafka, pipeline.topics.dlq(s))).toBe(0);
-    console.log(`kill -9 ${stage}: ${ids.length} documents, ${expected} chunks indexed, 0 duplicates, 0 dead-lettered`);
+    console.log(`${signal} ${stage} after ${doneAtKill} records: ${ids.length} documents, ${expected} chunks indexed, 0 duplicates, 0 dead-lettered`);
   });
 });
