@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Headers } from '@rag/contracts';
+import { ContractSerde, Headers } from '@rag/contracts';
+import { STACK } from '../../support/env';
 import { paragraph, seededRandom, textDocument } from '../../support/corpus';
 import { readTopic, topicSize } from '../../support/dlq';
 import { FakeOpenAIServer } from '../../support/fake-openai-server';
@@ -75,6 +76,24 @@ describe('embedding provider errors and DLQ replay', () => {
     }
     expect(await pipeline.duplicateChunks()).toEqual([]);
     expect(await topicSize(pipeline.kafka, pipeline.topics.dlq('embedder'))).toBe(0);
+
+    // Every retry record was processed again only at or after its x-retry-not-before.
+    const retries = await readTopic(pipeline.kafka, pipeline.topics.retry('embedder'));
+    expect(retries.length).toBeGreaterThan(0);
+    const serde = ContractSerde.connect(STACK.registryUrl);
+    for (const record of retries) {
+      const notBefore = Number(record.headers[Headers.retryNotBefore]);
+      const attempt = Number(record.headers[Headers.retryAttempt]);
+      expect(attempt).toBeGreaterThanOrEqual(1);
+      const chunk = await serde.decode('Chunk', record.value);
+      const input = chunk.heading ? `${chunk.heading}\n\n${chunk.text}` : chunk.text;
+      // Between the retry record's creation and its due time nobody asked the provider for this input;
+      // at or after the due time somebody did (the retry). 5 ms of slack: two processes read the clock.
+      const asked = fake.requests.filter((r) => r.inputs.includes(input));
+      const early = asked.filter((r) => r.at > record.timestamp + 5 && r.at < notBefore - 5);
+      const due = asked.filter((r) => r.at >= notBefore - 5);
+      expect({ chunk: chunk.chunkId, early: early.length, retried: due.length > 0 }).toEqual({ chunk: chunk.chunkId, early: 0, retried: true });
+    }
     const ok = fake.requests.filter((r) => r.status === 200);
     const perRequest = ok.map((r) => r.inputs.length);
     console.log(
