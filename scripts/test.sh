@@ -9,8 +9,9 @@ check_prerequisites
 ensure_node_modules
 build
 cd "$REPO"
-log "type check"
+log "type check and lint"
 npx tsc --noEmit -p tsconfig.json
+npx eslint .
 log "unit tests"
 npx jest --selectProjects unit
 bash scripts/stack/stack.sh up

@@ -107,8 +107,7 @@ describe('local stack lifecycle (stack.sh up/down)', () => {
     }
     const status = stack('status');
     expect(status.status).toBe(0);
-    for (const c of COMPONENTS)
-      expect(status.out).toMatch(new RegExp(`^${c}\\s+${pidsBefore[c]}\\s+\\S+\\s+healthy\\s`, 'm'));
+    for (const c of COMPONENTS) expect(status.out).toMatch(new RegExp(`^${c}\\s+${pidsBefore[c]}\\s+\\S+\\s+healthy\\s`, 'm'));
   });
 
   it('`down` leaves no server process and no listening port', async () => {

@@ -32,7 +32,14 @@ export async function readTopic(kafka: Kafka, topic: string): Promise<TopicRecor
           if (end === undefined) return;
           const headers: Record<string, string> = {};
           for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(Array.isArray(v) ? v[0] : v);
-          records.push({ key: message.key?.toString() ?? null, value: message.value, headers, partition, offset: message.offset, timestamp: Number(message.timestamp) });
+          records.push({
+            key: message.key?.toString() ?? null,
+            value: message.value,
+            headers,
+            partition,
+            offset: message.offset,
+            timestamp: Number(message.timestamp),
+          });
           if (BigInt(message.offset) >= end - 1n) remaining.delete(partition);
           if (remaining.size === 0) resolve();
         },

@@ -70,7 +70,12 @@ const DEFAULT_MESSAGES: Record<number, OpenAIErrorBody['error']> = {
     param: null,
     code: 'rate_limit_exceeded',
   },
-  500: { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error', param: null, code: null },
+  500: {
+    message: 'The server had an error while processing your request. Sorry about that!',
+    type: 'server_error',
+    param: null,
+    code: null,
+  },
   502: { message: 'Bad gateway.', type: 'server_error', param: null, code: null },
   503: { message: 'The engine is currently overloaded, please try again later.', type: 'server_error', param: null, code: null },
 };
@@ -86,7 +91,12 @@ class HttpFailure extends Error {
 }
 
 function errorBody(status: number, overrides: Partial<OpenAIErrorBody['error']> = {}): OpenAIErrorBody {
-  const base = DEFAULT_MESSAGES[status] ?? { message: `HTTP ${status}`, type: status >= 500 ? 'server_error' : 'invalid_request_error', param: null, code: null };
+  const base = DEFAULT_MESSAGES[status] ?? {
+    message: `HTTP ${status}`,
+    type: status >= 500 ? 'server_error' : 'invalid_request_error',
+    param: null,
+    code: null,
+  };
   return { error: { ...base, ...overrides } };
 }
 
@@ -111,9 +121,9 @@ export class FakeOpenAIServer {
   }
 
   static async start(options: FakeOpenAIOptions = {}): Promise<FakeOpenAIServer> {
-    let fake: FakeOpenAIServer | undefined;
-    const server = createServer((req, res) => void fake?.handle(req, res));
-    fake = new FakeOpenAIServer(server, options);
+    const server = createServer();
+    const fake = new FakeOpenAIServer(server, options);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => void fake.handle(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port ?? 0, '127.0.0.1', () => {
@@ -218,7 +228,8 @@ export class FakeOpenAIServer {
       if (scripted) throw scriptedFailure(scripted);
       body = this.embed(request);
     } catch (err) {
-      const failure = err instanceof HttpFailure ? err : new HttpFailure(500, errorBody(500, { message: `fake server bug: ${String(err)}` }));
+      const failure =
+        err instanceof HttpFailure ? err : new HttpFailure(500, errorBody(500, { message: `fake server bug: ${String(err)}` }));
       status = failure.status;
       body = failure.body;
       headers = failure.headers;
@@ -246,7 +257,12 @@ export class FakeOpenAIServer {
     const body = (json ?? {}) as Record<string, unknown>;
     if (typeof body.model !== 'string' || body.model === '') throw invalid('you must provide a model parameter', 'model');
     const input = body.input;
-    const inputs = typeof input === 'string' ? [input] : Array.isArray(input) && input.every((i) => typeof i === 'string') ? (input as string[]) : undefined;
+    const inputs =
+      typeof input === 'string'
+        ? [input]
+        : Array.isArray(input) && input.every((i) => typeof i === 'string')
+          ? (input as string[])
+          : undefined;
     if (!inputs) throw invalid("'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.");
     if (inputs.length === 0) throw invalid("'$.input' is invalid: it must not be empty.");
     const dimensions = body.dimensions;
@@ -254,7 +270,8 @@ export class FakeOpenAIServer {
       throw invalid('Invalid value for dimensions: it must be a positive integer.', 'dimensions');
     }
     const encoding = body.encoding_format ?? 'float';
-    if (encoding !== 'float' && encoding !== 'base64') throw invalid("Invalid value for 'encoding_format': it must be 'float' or 'base64'.", 'encoding_format');
+    if (encoding !== 'float' && encoding !== 'base64')
+      throw invalid("Invalid value for 'encoding_format': it must be 'float' or 'base64'.", 'encoding_format');
     return { model: body.model, inputs, dimensions: dimensions as number | undefined, encoding };
   }
 
@@ -272,7 +289,9 @@ export class FakeOpenAIServer {
       if (text.length === 0) throw invalid(`'$.input[${index}]' is invalid: it must not be empty.`);
       const tokens = this.encoder.encode(text).length;
       if (tokens > maxPerInput) {
-        throw invalid(`This model's maximum context length is ${maxPerInput} tokens, however you requested ${tokens} tokens in input ${index}. Please reduce your prompt.`);
+        throw invalid(
+          `This model's maximum context length is ${maxPerInput} tokens, however you requested ${tokens} tokens in input ${index}. Please reduce your prompt.`,
+        );
       }
       total += tokens;
     });

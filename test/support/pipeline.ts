@@ -83,7 +83,11 @@ export class Pipeline {
   /** Produces a document straight to the input topic, as another system with a registry serializer would. */
   async produceDocument(doc: DocumentSubmitted): Promise<void> {
     const { producer, serde } = await this.connectProducer();
-    await producer.send({ topic: this.topics.documents, acks: -1, messages: [{ key: doc.documentId, value: serde.encode('DocumentSubmitted', doc) }] });
+    await producer.send({
+      topic: this.topics.documents,
+      acks: -1,
+      messages: [{ key: doc.documentId, value: serde.encode('DocumentSubmitted', doc) }],
+    });
   }
 
   async produceRaw(topic: string, key: string, value: Buffer): Promise<void> {
@@ -141,7 +145,11 @@ export class Pipeline {
     return docs.flatMap((d) => d.dup.buckets.map((b) => `${d.key}#${b.key}`));
   }
 
-  async status(documentId: string): Promise<{ status: string; chunkCount: number | null; indexedChunks: number; failures: { stage: string; reason: string }[] } | undefined> {
+  async status(
+    documentId: string,
+  ): Promise<
+    { status: string; chunkCount: number | null; indexedChunks: number; failures: { stage: string; reason: string }[] } | undefined
+  > {
     const res = await fetch(`${this.gatewayUrl}/v1/documents/${encodeURIComponent(documentId)}`);
     if (res.status === 404) return undefined;
     return (await res.json()) as never;

@@ -1,11 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 export type ServiceName = 'gateway' | 'chunker' | 'embedder' | 'indexer';
 
-const ROOT = join(__dirname, '..', '..');
+// The repository root, from test/support (jest) or from dist/test/support (the compiled benchmark).
+const ROOT =
+  [join(__dirname, '..', '..'), join(__dirname, '..', '..', '..')].find((dir) => existsSync(join(dir, 'package.json'))) ??
+  join(__dirname, '..', '..');
 export const LOG_DIR = join(ROOT, '.stack', 'logs', 'test-services');
 
 export async function freePort(): Promise<number> {
@@ -69,11 +72,15 @@ export class ServiceProcess {
   async waitReady(timeoutMs = 90_000): Promise<void> {
     let dead = false;
     void this.exited?.then(() => (dead = true));
-    await waitFor(`${this.name} /readyz`, async () => {
-      if (dead) throw new Error(`${this.name} exited during start-up; see ${this.logFile}`);
-      const res = await fetch(`${this.url}/readyz`, { signal: AbortSignal.timeout(5_000) });
-      return res.ok;
-    }, timeoutMs);
+    await waitFor(
+      `${this.name} /readyz`,
+      async () => {
+        if (dead) throw new Error(`${this.name} exited during start-up; see ${this.logFile}`);
+        const res = await fetch(`${this.url}/readyz`, { signal: AbortSignal.timeout(5_000) });
+        return res.ok;
+      },
+      timeoutMs,
+    );
   }
 
   get pid(): number | undefined {

@@ -68,9 +68,7 @@ export async function readDeadLetters(kafka: Kafka, topic: string, range: ReadRa
         if (offset >= p.end - 1n) remaining.delete(partition);
         if (remaining.size === 0) resolve();
       };
-      consumer
-        .run({ autoCommit: false, eachMessage: async ({ partition, message }) => collect(partition, message) })
-        .catch(reject);
+      consumer.run({ autoCommit: false, eachMessage: async ({ partition, message }) => collect(partition, message) }).catch(reject);
       consumer.on(consumer.events.GROUP_JOIN, () => {
         for (const p of partitions) consumer.seek({ topic, partition: p.partition, offset: p.start.toString() });
       });

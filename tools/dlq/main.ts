@@ -6,7 +6,10 @@ import type { Kafka } from 'kafkajs';
 import { z } from 'zod';
 import { readDeadLetters, reasonOf, replayHeaders, type DeadLetter } from './dlq-reader';
 
-const env = validateEnv(baseConfigSchema.extend({ HTTP_PORT: z.coerce.number().default(0), LOG_LEVEL: z.string().default('warn') }), process.env);
+const env = validateEnv(
+  baseConfigSchema.extend({ HTTP_PORT: z.coerce.number().default(0), LOG_LEVEL: z.string().default('warn') }),
+  process.env,
+);
 const topics = topicNames(env.TOPIC_PREFIX);
 const kafka: Kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: 'rag-dlq', logger: createRootLogger('dlq', 'warn') });
 
@@ -19,7 +22,8 @@ interface Common {
   json?: boolean;
 }
 
-const stageOption = () => new Option('--stage <stage>', 'consumer stage whose DLQ to use').choices([...CONSUMER_STAGES]).makeOptionMandatory();
+const stageOption = () =>
+  new Option('--stage <stage>', 'consumer stage whose DLQ to use').choices([...CONSUMER_STAGES]).makeOptionMandatory();
 
 function select(records: DeadLetter[], document?: string): DeadLetter[] {
   return document ? records.filter((r) => r.key === document) : records;
@@ -32,11 +36,14 @@ async function list(opts: Common): Promise<void> {
   for (const r of records) byReason.set(reasonOf(r), (byReason.get(reasonOf(r)) ?? 0) + 1);
   const documents = new Set(records.map((r) => r.key));
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ topic, records: records.length, documents: documents.size, reasons: Object.fromEntries(byReason) }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ topic, records: records.length, documents: documents.size, reasons: Object.fromEntries(byReason) }, null, 2)}\n`,
+    );
     return;
   }
   process.stdout.write(`${topic}: ${records.length} record(s), ${documents.size} document(s)\n`);
-  for (const [reason, count] of [...byReason].sort((a, b) => b[1] - a[1])) process.stdout.write(`  ${String(count).padStart(6)}  ${reason}\n`);
+  for (const [reason, count] of [...byReason].sort((a, b) => b[1] - a[1]))
+    process.stdout.write(`  ${String(count).padStart(6)}  ${reason}\n`);
 }
 
 async function show(opts: Common & { limit: number }): Promise<void> {
@@ -52,7 +59,9 @@ async function show(opts: Common & { limit: number }): Promise<void> {
     } catch (err) {
       value = { undecodable: (err as Error).message, bytes: r.value?.subarray(0, 64).toString('hex') ?? null };
     }
-    process.stdout.write(`${JSON.stringify({ partition: r.partition, offset: r.offset, key: r.key, headers: r.headers, value }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ partition: r.partition, offset: r.offset, key: r.key, headers: r.headers, value }, null, 2)}\n`,
+    );
   }
 }
 
@@ -65,14 +74,18 @@ async function replay(opts: Common & { dryRun?: boolean; all?: boolean }): Promi
   const now = Date.now();
   const plan = chosen.map((r) => ({ record: r, target: r.headers[Headers.originalTopic] ?? topics.input(opts.stage) }));
   process.stdout.write(`${opts.dryRun ? 'would replay' : 'replaying'} ${plan.length} record(s) from ${topic}\n`);
-  for (const { record, target } of plan) process.stdout.write(`  ${record.partition}:${record.offset} key=${record.key} → ${target}  (${reasonOf(record)})\n`);
+  for (const { record, target } of plan)
+    process.stdout.write(`  ${record.partition}:${record.offset} key=${record.key} → ${target}  (${reasonOf(record)})\n`);
   if (opts.dryRun || plan.length === 0) return;
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
     const byTarget = new Map<string, { key: string | null; value: Buffer | null; headers: Record<string, string> }[]>();
     for (const { record, target } of plan) {
-      byTarget.set(target, [...(byTarget.get(target) ?? []), { key: record.key, value: record.value, headers: replayHeaders(record.headers, now) }]);
+      byTarget.set(target, [
+        ...(byTarget.get(target) ?? []),
+        { key: record.key, value: record.value, headers: replayHeaders(record.headers, now) },
+      ]);
     }
     await producer.sendBatch({ acks: -1, topicMessages: [...byTarget].map(([t, messages]) => ({ topic: t, messages })) });
   } finally {

@@ -51,7 +51,9 @@ export async function bootstrapService(appModule: Type<unknown>, options: Bootst
 export function runService(appModule: Type<unknown>, options: BootstrapOptions = {}): void {
   bootstrapService(appModule, options).catch((err: unknown) => {
     // The Nest logger may not exist yet; this is the last word before exiting.
-    process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: 'service failed to start', err: String((err as Error)?.stack ?? err) })}\n`);
+    process.stderr.write(
+      `${JSON.stringify({ level: 'fatal', msg: 'service failed to start', err: String((err as Error)?.stack ?? err) })}\n`,
+    );
     process.exit(1);
   });
 }

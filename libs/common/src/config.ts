@@ -3,7 +3,12 @@ import { z } from 'zod';
 /** Parses a comma-separated list ("a:1,b:2"). */
 const csv = z
   .string()
-  .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string()).min(1));
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -20,7 +25,10 @@ export const baseConfigSchema = z.object({
   KAFKA_BROKERS: csv.default('127.0.0.1:9092'),
   KAFKA_CLIENT_ID: z.string().optional(),
   SCHEMA_REGISTRY_URL: z.string().url().default('http://127.0.0.1:8081/apis/ccompat/v7'),
-  TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]+$/).default('ingest'),
+  TOPIC_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]+$/)
+    .default('ingest'),
   /** Graceful shutdown: how long in-flight work may take to finish before the process exits. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
 });
@@ -56,7 +64,11 @@ export const stageConfigSchema = z.object({
   STAGE_MAX_BATCH_RECORDS: z.coerce.number().int().min(1).default(256),
   /** How long the broker may wait to fill a fetch (the linger of batch consumption). */
   STAGE_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(0).default(100),
-  STAGE_FETCH_MAX_BYTES_PER_PARTITION: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+  STAGE_FETCH_MAX_BYTES_PER_PARTITION: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 * 1024),
   /** Partitions processed in parallel by one instance. */
   STAGE_PARTITIONS_CONCURRENCY: z.coerce.number().int().min(1).default(3),
   RETRY_MAX_ATTEMPTS: z.coerce.number().int().min(0).default(10),

@@ -34,7 +34,10 @@ describe('classifyError', () => {
 
   it('reads meta.statusCode, the shape of an Elasticsearch client ResponseError', () => {
     const esError = (statusCode: number) =>
-      Object.assign(new Error('ResponseError'), { name: 'ResponseError', meta: { statusCode, body: { error: { type: 'x' } }, headers: {} } });
+      Object.assign(new Error('ResponseError'), {
+        name: 'ResponseError',
+        meta: { statusCode, body: { error: { type: 'x' } }, headers: {} },
+      });
     expect(classifyError(esError(400))).toBe('permanent');
     expect(classifyError(esError(429))).toBe('transient');
     expect(classifyError(esError(503))).toBe('transient');

@@ -37,7 +37,8 @@ export function classifyError(err: unknown): ErrorKind {
   if (err instanceof TypeError && /Avro schema/.test(err.message)) return 'permanent';
   const e = err as { status?: unknown; statusCode?: unknown; code?: unknown; meta?: { statusCode?: unknown } };
   const status = [e?.status, e?.statusCode, e?.meta?.statusCode].find((s): s is number => typeof s === 'number');
-  if (status !== undefined) return status === 429 || status >= 500 || status === 408 ? 'transient' : status >= 400 ? 'permanent' : 'transient';
+  if (status !== undefined)
+    return status === 429 || status >= 500 || status === 408 ? 'transient' : status >= 400 ? 'permanent' : 'transient';
   if (typeof e?.code === 'string' && TRANSIENT_CODES.has(e.code)) return 'transient';
   return 'transient';
 }

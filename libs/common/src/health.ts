@@ -54,10 +54,7 @@ export class HealthController {
       registry: () => this.registry(),
       elasticsearch: () => this.es(),
     };
-    return this.health.check([
-      ...this.probes.map((probe) => async () => this.probe(probe)),
-      ...this.dependencies.map((d) => checks[d]),
-    ]);
+    return this.health.check([...this.probes.map((probe) => async () => this.probe(probe)), ...this.dependencies.map((d) => checks[d])]);
   }
 
   private probe(probe: LivenessProbe): HealthIndicatorResult {

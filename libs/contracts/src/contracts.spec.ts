@@ -65,12 +65,17 @@ const typeOf = (name: ContractName): Type => avro.Type.forSchema(loadSchema(name
 const names = Object.keys(samples) as ContractName[];
 
 /** Fields without a default: a value must carry them (avsc fills in defaults for the others). */
-const requiredFields = (name: ContractName) => recordSchema(name).fields.filter((f) => !('default' in f)).map((f) => f.name);
+const requiredFields = (name: ContractName) =>
+  recordSchema(name)
+    .fields.filter((f) => !('default' in f))
+    .map((f) => f.name);
 
 describe('Avro contracts match the TypeScript types', () => {
   it.each(names)('%s: the TS fields and the .avsc fields are the same set', (name) => {
     const tsFields = Object.keys(samples[name]).sort();
-    const avroFields = recordSchema(name).fields.map((f) => f.name).sort();
+    const avroFields = recordSchema(name)
+      .fields.map((f) => f.name)
+      .sort();
     expect(tsFields).toEqual(avroFields);
   });
 
@@ -143,7 +148,8 @@ describe('BACKWARD schema evolution', () => {
   it('the current schemas give every nullable field a null default, so the next version can rely on them', () => {
     for (const name of names) {
       for (const field of recordSchema(name).fields) {
-        if (Array.isArray(field.type) && field.type[0] === 'null') expect({ name, field: field.name, default: field.default }).toEqual({ name, field: field.name, default: null });
+        if (Array.isArray(field.type) && field.type[0] === 'null')
+          expect({ name, field: field.name, default: field.default }).toEqual({ name, field: field.name, default: null });
       }
     }
   });

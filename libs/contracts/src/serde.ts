@@ -80,7 +80,8 @@ export class ContractSerde {
 
   /** Decodes wire-format bytes into the contract's current shape. */
   async decode<N extends ContractName>(name: N, bytes: Buffer | null): Promise<ContractTypes[N]> {
-    if (!bytes || bytes.length < HEADER_SIZE) throw new UndecodableRecordError('record value is empty or shorter than the 5-byte wire-format header');
+    if (!bytes || bytes.length < HEADER_SIZE)
+      throw new UndecodableRecordError('record value is empty or shorter than the 5-byte wire-format header');
     if (bytes.readUInt8(0) !== MAGIC_BYTE) {
       throw new UndecodableRecordError(`unknown magic byte ${bytes.readUInt8(0)} (expected 0, Confluent wire format)`);
     }

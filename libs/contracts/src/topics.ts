@@ -23,8 +23,7 @@ export function topicNames(prefix = process.env.TOPIC_PREFIX ?? 'ingest'): Topic
     events: `${prefix}.events`,
     retry: (stage: ConsumerStage) => `${prefix}.${stage}.retry`,
     dlq: (stage: ConsumerStage) => `${prefix}.${stage}.dlq`,
-    input: (stage: ConsumerStage) =>
-      ({ chunker: names.documents, embedder: names.chunks, indexer: names.embeddings })[stage],
+    input: (stage: ConsumerStage) => ({ chunker: names.documents, embedder: names.chunks, indexer: names.embeddings })[stage],
     all: () => [
       names.documents,
       names.chunks,

@@ -89,10 +89,26 @@ describe('HashingEmbeddingProvider', () => {
 
   it('finds the paragraph a distinctive phrase comes from, by brute-force cosine over 20 paragraphs', () => {
     const subjects = [
-      'solar panels', 'sourdough bread', 'river otters', 'jazz harmony', 'glacier retreat',
-      'chess openings', 'bee colonies', 'volcanic soil', 'cargo shipping', 'medieval castles',
-      'coral reefs', 'electric bicycles', 'tea ceremonies', 'desert lizards', 'pipe organs',
-      'wind turbines', 'cheese caves', 'origami cranes', 'lighthouse keepers', 'night trains',
+      'solar panels',
+      'sourdough bread',
+      'river otters',
+      'jazz harmony',
+      'glacier retreat',
+      'chess openings',
+      'bee colonies',
+      'volcanic soil',
+      'cargo shipping',
+      'medieval castles',
+      'coral reefs',
+      'electric bicycles',
+      'tea ceremonies',
+      'desert lizards',
+      'pipe organs',
+      'wind turbines',
+      'cheese caves',
+      'origami cranes',
+      'lighthouse keepers',
+      'night trains',
     ];
     const filler = (i: number) =>
       `This paragraph is part of a longer report and the report covers many topics in some detail. ` +
@@ -113,7 +129,9 @@ describe('HashingEmbeddingProvider', () => {
     const words = new HashingEmbeddingProvider({ dimensions: 256, charNgrams: [] });
     const grams = new HashingEmbeddingProvider({ dimensions: 256 });
     // Without character n-grams, morphology alone (no shared word) gives no similarity.
-    const a = 'tokenization', b = 'tokenizing', unrelated = 'fence';
+    const a = 'tokenization',
+      b = 'tokenizing',
+      unrelated = 'fence';
     expect(Math.abs(cosine(words.embedOne(a), words.embedOne(b)))).toBeLessThan(0.2);
     // The char block is weighted down (exact words dominate), so morphology is a smaller but clear signal.
     const related = cosine(grams.embedOne(a), grams.embedOne(b));

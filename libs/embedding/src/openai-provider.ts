@@ -84,9 +84,7 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
         results[i] = new PermanentError(`input has ${count} tokens, above the model limit of ${this.maxTokensPerInput}`);
         return;
       }
-      const full =
-        current.indices.length >= this.options.maxInputsPerRequest ||
-        current.tokens + count > this.options.maxTokensPerRequest;
+      const full = current.indices.length >= this.options.maxInputsPerRequest || current.tokens + count > this.options.maxTokensPerRequest;
       if (full && current.indices.length > 0) {
         requests.push(current);
         current = { indices: [], tokens: 0 };
@@ -120,7 +118,9 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
       this.options.metrics?.observeRequest('openai', status ? String(status) : 'error', indices.length, 0, started);
       if (status !== undefined && INPUT_ERRORS.has(status)) {
         if (indices.length === 1) {
-          results[indices[0]] = new PermanentError(`embedding provider rejected the input: HTTP ${status} ${err instanceof Error ? err.message : ''}`.trim());
+          results[indices[0]] = new PermanentError(
+            `embedding provider rejected the input: HTTP ${status} ${err instanceof Error ? err.message : ''}`.trim(),
+          );
           return;
         }
         const half = Math.ceil(indices.length / 2);

@@ -1,5 +1,13 @@
 import { Headers } from '@rag/contracts';
-import { attemptOf, failureHeaders, firstFailureAtOf, headersToStrings, notBeforeOf, originOf, type SourcePosition } from './failure-headers';
+import {
+  attemptOf,
+  failureHeaders,
+  firstFailureAtOf,
+  headersToStrings,
+  notBeforeOf,
+  originOf,
+  type SourcePosition,
+} from './failure-headers';
 
 const FAILURE_HEADERS = [
   'x-retry-attempt',
@@ -100,7 +108,14 @@ describe('failureHeaders', () => {
       topic: 'ingest.embedder.retry',
       headers: { 'x-retry-attempt': '10', 'x-retry-not-before': '1700000003000', 'x-first-failure-at': '1700000000000' },
     };
-    const dlq = failureHeaders({ source: retried, stage: 'embedder', attempt: 10, firstFailureAt: 1_700_000_000_000, kind: 'transient', message: 'gave up' });
+    const dlq = failureHeaders({
+      source: retried,
+      stage: 'embedder',
+      attempt: 10,
+      firstFailureAt: 1_700_000_000_000,
+      kind: 'transient',
+      message: 'gave up',
+    });
     expect(dlq).not.toHaveProperty([Headers.retryNotBefore]);
     expect(dlq[Headers.retryAttempt]).toBe('10');
   });
@@ -118,7 +133,12 @@ describe('reading failure headers back', () => {
   it('originOf falls back to the record position when there are no original-* headers', () => {
     expect(originOf(fromMainTopic)).toEqual({ topic: 'ingest.chunks', partition: '4', offset: '1234' });
     expect(
-      originOf({ topic: 'r', partition: 0, offset: '1', headers: { 'x-original-topic': 't', 'x-original-partition': '2', 'x-original-offset': '9' } }),
+      originOf({
+        topic: 'r',
+        partition: 0,
+        offset: '1',
+        headers: { 'x-original-topic': 't', 'x-original-partition': '2', 'x-original-offset': '9' },
+      }),
     ).toEqual({ topic: 't', partition: '2', offset: '9' });
   });
 
@@ -158,7 +178,15 @@ describe('headersToStrings', () => {
   });
 
   it('round-trips the headers failureHeaders writes, as Kafka hands them back (Buffers)', () => {
-    const written = failureHeaders({ source: fromMainTopic, stage: 'embedder', attempt: 2, notBefore: 99, firstFailureAt: 7, kind: 'transient', message: 'é' });
+    const written = failureHeaders({
+      source: fromMainTopic,
+      stage: 'embedder',
+      attempt: 2,
+      notBefore: 99,
+      firstFailureAt: 7,
+      kind: 'transient',
+      message: 'é',
+    });
     const asRead = Object.fromEntries(Object.entries(written).map(([k, v]) => [k, Buffer.from(v, 'utf8')]));
     expect(headersToStrings(asRead)).toEqual(written);
   });

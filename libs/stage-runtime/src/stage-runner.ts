@@ -109,7 +109,14 @@ export class StageRunner<N extends ContractName> {
       partitionsConsumedConcurrently: this.settings.partitionsConcurrency,
       eachBatch: (payload) => this.onBatch(payload),
     });
-    this.lagMonitor = new LagMonitor(this.kafka, this.settings.groupId, [this.inputTopic, this.retryTopic], this.settings.stage, this.metrics, this.logger);
+    this.lagMonitor = new LagMonitor(
+      this.kafka,
+      this.settings.groupId,
+      [this.inputTopic, this.retryTopic],
+      this.settings.stage,
+      this.metrics,
+      this.logger,
+    );
     await this.lagMonitor.start();
     this.logger.info({ input: this.inputTopic, retry: this.retryTopic, group: this.settings.groupId }, 'stage consuming');
   }
@@ -183,9 +190,7 @@ export class StageRunner<N extends ContractName> {
       });
     }
     const last = messages[messages.length - 1];
-    await this.consumer!.commitOffsets([
-      { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
-    ]);
+    await this.consumer!.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
     this.metrics.batchSeconds.observe({ stage }, Number(process.hrtime.bigint() - started) / 1e9);
     this.countOutcomes(slots, isRetry);
   }

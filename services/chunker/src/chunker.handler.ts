@@ -40,7 +40,9 @@ export class ChunkerHandler implements StageHandler<'DocumentSubmitted'> {
       this.splitter.split(section.text).map((piece) => ({ ...piece, heading: section.heading })),
     );
     if (pieces.length > this.config.CHUNK_MAX_PER_DOCUMENT) {
-      throw new PermanentError(`document yields ${pieces.length} chunks, above CHUNK_MAX_PER_DOCUMENT=${this.config.CHUNK_MAX_PER_DOCUMENT}`);
+      throw new PermanentError(
+        `document yields ${pieces.length} chunks, above CHUNK_MAX_PER_DOCUMENT=${this.config.CHUNK_MAX_PER_DOCUMENT}`,
+      );
     }
     const chunks: OutboundRecord[] = pieces.map((piece, index) => {
       const value: Chunk = {

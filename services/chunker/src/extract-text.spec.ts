@@ -51,7 +51,14 @@ describe('extractSections', () => {
     const sections = extract('text/markdown', markdown);
 
     it('gives each section its heading path', () => {
-      expect(sections.map((s) => s.heading)).toEqual([null, 'Guide', 'Guide > Install', 'Guide > Install > Linux', 'Guide > Use', 'Reference']);
+      expect(sections.map((s) => s.heading)).toEqual([
+        null,
+        'Guide',
+        'Guide > Install',
+        'Guide > Install > Linux',
+        'Guide > Use',
+        'Reference',
+      ]);
       expect(sections.find((s) => s.heading === 'Guide > Install > Linux')?.text).toBe('Use apt.');
     });
 
@@ -102,7 +109,8 @@ npm ci</code></pre>
     });
 
     it('drops scripts, styles, navigation, images and link targets', () => {
-      for (const gone of ['SCRIPT_TEXT', 'color: red', 'Home', 'diagram', 'https://example.com', '<', '\uE000']) expect(all).not.toContain(gone);
+      for (const gone of ['SCRIPT_TEXT', 'color: red', 'Home', 'diagram', 'https://example.com', '<', '\uE000'])
+        expect(all).not.toContain(gone);
       expect(sections[2].text).toContain('apt');
       expect(sections[2].text).toContain('dnf');
     });
@@ -114,7 +122,13 @@ npm ci</code></pre>
 
   describe('application/json', () => {
     it('becomes `path: value` lines of the string, number and boolean leaves', () => {
-      const json = JSON.stringify({ title: 'Manual', tags: ['kafka', 'search'], pages: 12, draft: false, author: { name: 'Ada', email: null } });
+      const json = JSON.stringify({
+        title: 'Manual',
+        tags: ['kafka', 'search'],
+        pages: 12,
+        draft: false,
+        author: { name: 'Ada', email: null },
+      });
       expect(extract('application/json', json)).toEqual([
         { heading: null, text: 'title: Manual\ntags[0]: kafka\ntags[1]: search\npages: 12\ndraft: false\nauthor.name: Ada' },
       ]);
@@ -146,7 +160,9 @@ npm ci</code></pre>
     });
 
     it('markup without text', () => {
-      expect(permanentErrorOf(() => extract('text/html', '<html><script>x()</script><style>p{}</style></html>')).message).toMatch(/no text/);
+      expect(permanentErrorOf(() => extract('text/html', '<html><script>x()</script><style>p{}</style></html>')).message).toMatch(
+        /no text/,
+      );
       expect(permanentErrorOf(() => extract('text/markdown', '# Only\n## Headings')).message).toMatch(/no text/);
     });
 

@@ -87,7 +87,10 @@ function htmlToMarkdownishText(html: string): string {
   // Mark headings so the Markdown sectioning applies to HTML as well.
   const marked = html
     .replaceAll(HTML_HEADING_MARK, '')
-    .replace(/<h([1-6])(\s[^>]*)?>/gi, (_m, level: string, attrs = '') => `<h${level}${attrs}>${HTML_HEADING_MARK}${'#'.repeat(Number(level))} `);
+    .replace(
+      /<h([1-6])(\s[^>]*)?>/gi,
+      (_m, level: string, attrs = '') => `<h${level}${attrs}>${HTML_HEADING_MARK}${'#'.repeat(Number(level))} `,
+    );
   const headings = [1, 2, 3, 4, 5, 6].map((n) => ({ selector: `h${n}`, options: { uppercase: false } }));
   return convert(marked, {
     wordwrap: false,

@@ -77,7 +77,7 @@ export class RecursiveTokenSplitter {
     const ids = this.encode(text);
     const out: TextPiece[] = [];
     let position = 0;
-    for (let i = 0; i < ids.length; ) {
+    for (let i = 0; i < ids.length;) {
       let end = Math.min(i + this.options.chunkSize, ids.length);
       let piece = this.encoder.decode(ids.slice(i, end));
       // A token boundary can fall inside a multi-byte character (decoded as U+FFFD): end before it.
@@ -99,7 +99,10 @@ export class RecursiveTokenSplitter {
     let window: TextPiece[] = [];
     let windowTokens = 0;
     const emit = () => {
-      const text = window.map((p) => p.text).join('').trim();
+      const text = window
+        .map((p) => p.text)
+        .join('')
+        .trim();
       if (text) chunks.push({ text, tokens: this.count(text) });
     };
     for (const piece of pieces) {

@@ -7,7 +7,11 @@ export const gatewayConfigSchema = baseConfigSchema
   .extend({
     HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     /** Largest accepted document (upload or JSON text), bytes. */
-    MAX_DOCUMENT_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+    MAX_DOCUMENT_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(10 * 1024 * 1024),
     /** Base of the statusUrl returned by POST /v1/documents; defaults to the request's host. */
     PUBLIC_BASE_URL: z.string().url().optional(),
     /** Documents whose lifecycle status is kept in memory (least recently updated evicted first). */

@@ -3,7 +3,14 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { ELASTICSEARCH, PermanentError, SERVICE_CONFIG, TOPICS, TransientError } from '@rag/common';
 import type { DocumentEvent, EmbeddedChunk, TopicNames } from '@rag/contracts';
 import { ensureChunkIndex, toChunkDocument } from '@rag/search-index';
-import { STAGE_METRICS, type InboundRecord, type OutboundRecord, type RecordResult, type StageHandler, type StageMetrics } from '@rag/stage-runtime';
+import {
+  STAGE_METRICS,
+  type InboundRecord,
+  type OutboundRecord,
+  type RecordResult,
+  type StageHandler,
+  type StageMetrics,
+} from '@rag/stage-runtime';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { METRICS_REGISTRY } from '@rag/common';
 import type { IndexerConfig } from './indexer.config';
@@ -59,7 +66,11 @@ export class IndexerHandler implements StageHandler<'EmbeddedChunk'>, OnModuleIn
 
   private validate(chunk: EmbeddedChunk): RecordResult {
     if (chunk.embedding.length !== this.config.EMBEDDING_DIMENSIONS) {
-      return { error: new PermanentError(`embedding has ${chunk.embedding.length} dimensions, the index expects ${this.config.EMBEDDING_DIMENSIONS}`) };
+      return {
+        error: new PermanentError(
+          `embedding has ${chunk.embedding.length} dimensions, the index expects ${this.config.EMBEDDING_DIMENSIONS}`,
+        ),
+      };
     }
     return { outputs: [] };
   }

@@ -46,7 +46,11 @@ describe('Elasticsearch outage', () => {
     const during = Array.from({ length: 40 }, (_, i) => `during-${pipeline.id}-${i}`);
     for (const id of during) await submit(id);
     const indexer = pipeline.service('indexer');
-    await waitFor('indexer to park records on its retry topic', async () => sumMetric(await scrape(indexer.url), 'rag_stage_records_total', { outcome: 'retried' }) > 0, 60_000);
+    await waitFor(
+      'indexer to park records on its retry topic',
+      async () => sumMetric(await scrape(indexer.url), 'rag_stage_records_total', { outcome: 'retried' }) > 0,
+      60_000,
+    );
     const remaining = 60_000 - (Date.now() - stoppedAt);
     if (remaining > 0) await new Promise((r) => setTimeout(r, remaining));
     await stack('up', 'es');

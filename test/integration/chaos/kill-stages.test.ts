@@ -46,10 +46,15 @@ describe('kill -9 of each stage mid-stream', () => {
     // Kill once the stage has done some of the work, not all of it.
     const before = sumMetric(await scrape(service.url), 'rag_stage_records_total', { stage });
     let doneAtKill = 0;
-    await waitFor(`${stage} to be mid-stream`, async () => {
-      doneAtKill = sumMetric(await scrape(service.url), 'rag_stage_records_total', { stage }) - before;
-      return doneAtKill > 0;
-    }, 60_000, 20);
+    await waitFor(
+      `${stage} to be mid-stream`,
+      async () => {
+        doneAtKill = sumMetric(await scrape(service.url), 'rag_stage_records_total', { stage }) - before;
+        return doneAtKill > 0;
+      },
+      60_000,
+      20,
+    );
     if (signal === 'SIGKILL') {
       await service.kill();
     } else {
@@ -69,6 +74,8 @@ describe('kill -9 of each stage mid-stream', () => {
     }
     expect(await pipeline.duplicateChunks()).toEqual([]);
     for (const s of ['chunker', 'embedder', 'indexer'] as const) expect(await topicSize(pipeline.kafka, pipeline.topics.dlq(s))).toBe(0);
-    console.log(`${signal} ${stage} after ${doneAtKill} records: ${ids.length} documents, ${expected} chunks indexed, 0 duplicates, 0 dead-lettered`);
+    console.log(
+      `${signal} ${stage} after ${doneAtKill} records: ${ids.length} documents, ${expected} chunks indexed, 0 duplicates, 0 dead-lettered`,
+    );
   });
 });

@@ -42,7 +42,11 @@ describe('poison records', () => {
       });
     await submit(good[0]);
     await submit(good[1]);
-    await pipeline.produceRaw(pipeline.topics.documents, 'poison-random', Buffer.from(Array.from({ length: 64 }, () => Math.floor(random() * 256))));
+    await pipeline.produceRaw(
+      pipeline.topics.documents,
+      'poison-random',
+      Buffer.from(Array.from({ length: 64 }, () => Math.floor(random() * 256))),
+    );
     await submit(good[2]);
     // Right magic byte, schema id that does not exist, junk body.
     const unknownId = Buffer.alloc(20);
@@ -63,10 +67,21 @@ describe('poison records', () => {
     // Valid Avro of another record type (a Chunk-shaped schema) registered under no subject of ours:
     // written with the DocumentSubmitted schema id but a truncated body.
     const docType = avro.Type.forSchema(loadSchema('DocumentSubmitted'));
-    const truncated = docType.toBuffer({
-      documentId: 'poison-truncated', version: 1, title: null, contentType: 'text/plain', content: Buffer.from('hello world'), source: null, metadata: {}, submittedAt: Date.now(),
-    }).subarray(0, 10);
-    const registered = await fetch(`${process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7'}/subjects/${pipeline.topics.documents}-value/versions/latest`);
+    const truncated = docType
+      .toBuffer({
+        documentId: 'poison-truncated',
+        version: 1,
+        title: null,
+        contentType: 'text/plain',
+        content: Buffer.from('hello world'),
+        source: null,
+        metadata: {},
+        submittedAt: Date.now(),
+      })
+      .subarray(0, 10);
+    const registered = await fetch(
+      `${process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7'}/subjects/${pipeline.topics.documents}-value/versions/latest`,
+    );
     const { id } = (await registered.json()) as { id: number };
     const header = Buffer.alloc(5);
     header.writeInt32BE(id, 1);
@@ -75,10 +90,14 @@ describe('poison records', () => {
     await submit(good[5]);
 
     await pipeline.waitForStatus(good, 'indexed', 120_000);
-    const dlq = await waitFor('4 dead letters', async () => {
-      const records = await readTopic(pipeline.kafka, pipeline.topics.dlq('chunker'));
-      return records.length >= 4 ? records : undefined;
-    }, 60_000);
+    const dlq = await waitFor(
+      '4 dead letters',
+      async () => {
+        const records = await readTopic(pipeline.kafka, pipeline.topics.dlq('chunker'));
+        return records.length >= 4 ? records : undefined;
+      },
+      60_000,
+    );
 
     const byKey = new Map(dlq.map((r) => [r.key, r]));
     expect([...byKey.keys()].sort()).toEqual(['poison-empty', 'poison-random', 'poison-truncated', 'poison-unknown-schema']);
@@ -102,10 +121,14 @@ describe('poison records', () => {
     expect(await pipeline.duplicateChunks()).toEqual([]);
 
     // The gateway's status of a dead-lettered document says which stage failed and why.
-    const failed = await waitFor('failed status', async () => {
-      const s = await pipeline.status('poison-empty');
-      return s?.status === 'failed' ? s : undefined;
-    }, 30_000);
+    const failed = await waitFor(
+      'failed status',
+      async () => {
+        const s = await pipeline.status('poison-empty');
+        return s?.status === 'failed' ? s : undefined;
+      },
+      30_000,
+    );
     expect(failed.failures[0]).toMatchObject({ stage: 'chunker', reason: expect.stringMatching(/no text/) });
 
     // The DLQ command: list counts by reason, show decodes what it can, purge empties the topic.
@@ -119,7 +142,8 @@ describe('poison records', () => {
     const shown = (await run(process.execPath, [DLQ_CLI, 'show', '--stage', 'chunker', '--document', 'poison-empty'], { env })).stdout;
     expect(shown).toContain('"documentId": "poison-empty"');
     expect(shown).toContain('"x-error-message": "document has no text content"');
-    const shownRandom = (await run(process.execPath, [DLQ_CLI, 'show', '--stage', 'chunker', '--document', 'poison-random'], { env })).stdout;
+    const shownRandom = (await run(process.execPath, [DLQ_CLI, 'show', '--stage', 'chunker', '--document', 'poison-random'], { env }))
+      .stdout;
     expect(shownRandom).toMatch(/"undecodable": ".*magic byte/);
     const dry = (await run(process.execPath, [DLQ_CLI, 'replay', '--stage', 'chunker', '--dry-run'], { env })).stdout;
     expect(dry).toMatch(/would replay 4 record/);

@@ -92,7 +92,11 @@ describe('embedding provider errors and DLQ replay', () => {
       const asked = fake.requests.filter((r) => r.inputs.includes(input));
       const early = asked.filter((r) => r.at > record.timestamp + 5 && r.at < notBefore - 5);
       const due = asked.filter((r) => r.at >= notBefore - 5);
-      expect({ chunk: chunk.chunkId, early: early.length, retried: due.length > 0 }).toEqual({ chunk: chunk.chunkId, early: 0, retried: true });
+      expect({ chunk: chunk.chunkId, early: early.length, retried: due.length > 0 }).toEqual({
+        chunk: chunk.chunkId,
+        early: 0,
+        retried: true,
+      });
     }
     const ok = fake.requests.filter((r) => r.status === 200);
     const perRequest = ok.map((r) => r.inputs.length);
@@ -113,10 +117,14 @@ describe('embedding provider errors and DLQ replay', () => {
     for (const id of clean) await submit(id, textDocument(random, 3_000, `marker ${id}`));
 
     await pipeline.waitForStatus(clean, 'indexed', 120_000);
-    const failed = await waitFor('poisoned document to fail', async () => {
-      const s = await pipeline.status(poisoned);
-      return s?.status === 'failed' ? s : undefined;
-    }, 120_000);
+    const failed = await waitFor(
+      'poisoned document to fail',
+      async () => {
+        const s = await pipeline.status(poisoned);
+        return s?.status === 'failed' ? s : undefined;
+      },
+      120_000,
+    );
     expect(failed.failures[0]).toMatchObject({ stage: 'embedder', reason: expect.stringMatching(/400/) });
     const chunkCount = failed.chunkCount!;
     expect(chunkCount).toBeGreaterThan(2);

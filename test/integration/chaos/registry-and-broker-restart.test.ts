@@ -49,7 +49,9 @@ describe('schema registry and broker restarts', () => {
     }
     expect(await pipeline.duplicateChunks()).toEqual([]);
     for (const s of ['chunker', 'embedder', 'indexer'] as const) expect(await topicSize(pipeline.kafka, pipeline.topics.dlq(s))).toBe(0);
-    console.log(`${what}: ${produced.length} documents, ${expected} chunks indexed, 0 duplicates, 0 dead-lettered, all indexed ${((Date.now() - restartedAt) / 1000).toFixed(1)} s after the restart`);
+    console.log(
+      `${what}: ${produced.length} documents, ${expected} chunks indexed, 0 duplicates, 0 dead-lettered, all indexed ${((Date.now() - restartedAt) / 1000).toFixed(1)} s after the restart`,
+    );
   };
 
   it('survives a schema registry restart mid-stream', async () => {

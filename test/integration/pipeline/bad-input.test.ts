@@ -44,8 +44,26 @@ describe('gateway input validation', () => {
     ['JSON with unknown field', () => postJson(JSON.stringify({ text: 'ok', colour: 'red' })), 400, /colour|Unrecognized/],
     ['invalid documentId', () => postJson(JSON.stringify({ text: 'ok', documentId: 'has space' })), 400, /documentId/],
     ['uploaded .json that is not JSON', () => upload('{nope', 'application/json', 'x.json'), 400, /not valid JSON/],
-    ['wrong request content type', () => fetch(`${pipeline.gatewayUrl}/v1/documents`, { method: 'POST', headers: { 'Content-Type': 'text/csv' }, body: 'a,b' }), 415, /multipart|json/],
-    ['multipart without file', () => fetch(`${pipeline.gatewayUrl}/v1/documents`, { method: 'POST', body: (() => { const f = new FormData(); f.append('title', 'x'); return f; })() }), 400, /file/],
+    [
+      'wrong request content type',
+      () => fetch(`${pipeline.gatewayUrl}/v1/documents`, { method: 'POST', headers: { 'Content-Type': 'text/csv' }, body: 'a,b' }),
+      415,
+      /multipart|json/,
+    ],
+    [
+      'multipart without file',
+      () =>
+        fetch(`${pipeline.gatewayUrl}/v1/documents`, {
+          method: 'POST',
+          body: (() => {
+            const f = new FormData();
+            f.append('title', 'x');
+            return f;
+          })(),
+        }),
+      400,
+      /file/,
+    ],
   ];
 
   it.each(cases)('%s → HTTP %#', async (_name, send, status, message) => {
@@ -64,7 +82,11 @@ describe('gateway input validation', () => {
   });
 
   it('rejects bad search requests with 400', async () => {
-    const res = await fetch(`${pipeline.gatewayUrl}/v1/search`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ query: '', k: 1000 }) });
+    const res = await fetch(`${pipeline.gatewayUrl}/v1/search`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ query: '', k: 1000 }),
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { message: string }).message).toMatch(/query|k/);
   });

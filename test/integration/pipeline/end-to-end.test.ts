@@ -23,9 +23,22 @@ describe('pipeline end to end', () => {
     const started = Date.now();
     const uploads: { name: string; type: string; body: (phrase: string) => string }[] = [
       { name: 'notes.txt', type: 'text/plain', body: (p) => textDocument(random, 6_000, p) },
-      { name: 'guide.md', type: 'text/markdown', body: (p) => `# Guide\n\n${textDocument(random, 3_000, 'intro')}\n\n## Details\n\n${textDocument(random, 5_000, p)}` },
-      { name: 'page.html', type: 'text/html', body: (p) => `<html><head><style>p{}</style></head><body><h1>Page</h1><p>${textDocument(random, 4_000, p)}</p><script>var x=1;</script></body></html>` },
-      { name: 'record.json', type: 'application/json', body: (p) => JSON.stringify({ title: 'record', body: textDocument(random, 3_000, p) }) },
+      {
+        name: 'guide.md',
+        type: 'text/markdown',
+        body: (p) => `# Guide\n\n${textDocument(random, 3_000, 'intro')}\n\n## Details\n\n${textDocument(random, 5_000, p)}`,
+      },
+      {
+        name: 'page.html',
+        type: 'text/html',
+        body: (p) =>
+          `<html><head><style>p{}</style></head><body><h1>Page</h1><p>${textDocument(random, 4_000, p)}</p><script>var x=1;</script></body></html>`,
+      },
+      {
+        name: 'record.json',
+        type: 'application/json',
+        body: (p) => JSON.stringify({ title: 'record', body: textDocument(random, 3_000, p) }),
+      },
       { name: 'short.txt', type: 'text/plain', body: (p) => `Only one line about ${p}.` },
       { name: 'big.txt', type: 'application/octet-stream', body: (p) => textDocument(random, 20_000, p) },
     ];
@@ -46,7 +59,11 @@ describe('pipeline end to end', () => {
       const res = await fetch(`${pipeline.gatewayUrl}/v1/documents`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ text: textDocument(random, 2_000 + i * 3_000, phrase), title: `json ${i}`, documentId: `json-${pipeline.id}-${i}` }),
+        body: JSON.stringify({
+          text: textDocument(random, 2_000 + i * 3_000, phrase),
+          title: `json ${i}`,
+          documentId: `json-${pipeline.id}-${i}`,
+        }),
       });
       expect(res.status).toBe(202);
       docs.push({ id: `json-${pipeline.id}-${i}`, phrase, via: 'json' });
@@ -67,7 +84,11 @@ describe('pipeline end to end', () => {
       docs.push({ id, phrase, via: 'kafka' });
     }
 
-    await pipeline.waitForStatus(docs.map((d) => d.id), 'indexed', 180_000);
+    await pipeline.waitForStatus(
+      docs.map((d) => d.id),
+      'indexed',
+      180_000,
+    );
     const elapsedS = (Date.now() - started) / 1000;
 
     const counts = await pipeline.chunkCounts();
@@ -82,7 +103,11 @@ describe('pipeline end to end', () => {
     expect(await pipeline.duplicateChunks()).toEqual([]);
 
     const search = async (body: object) => {
-      const res = await fetch(`${pipeline.gatewayUrl}/v1/search`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${pipeline.gatewayUrl}/v1/search`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       expect(res.status).toBe(200);
       return ((await res.json()) as { hits: { documentId: string; text: string; score: number }[] }).hits;
     };

@@ -5,7 +5,7 @@
  * order survive the round trip.
  */
 import { randomUUID } from 'node:crypto';
-import { Admin, Consumer, IHeaders, Kafka, logLevel, Producer } from 'kafkajs';
+import { type Admin, type Consumer, type IHeaders, Kafka, logLevel, type Producer } from 'kafkajs';
 
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 

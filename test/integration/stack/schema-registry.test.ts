@@ -35,7 +35,15 @@ const v2Compatible = {
   fields: [...v1.fields, { name: 'lang', type: 'string', default: 'en' }],
 };
 
-async function http(method: string, url: string, body?: unknown): Promise<{ status: number; json: any }> {
+/** The registry's JSON answers, as read by these tests. */
+interface RegistryJson {
+  compatibilityLevel?: string;
+  is_compatible?: boolean;
+  schema: string;
+  [key: string]: unknown;
+}
+
+async function http(method: string, url: string, body?: unknown): Promise<{ status: number; json: RegistryJson }> {
   const res = await fetch(url, {
     method,
     headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },

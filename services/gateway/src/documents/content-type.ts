@@ -20,7 +20,10 @@ const ALIASES: Record<string, (typeof TEXT_CONTENT_TYPES)[number]> = {
  * The content type of an upload: the declared MIME type when it is one we take, otherwise
  * (generic or missing) the file extension's. Undefined means unsupported (415).
  */
-export function resolveUploadContentType(mimetype: string | undefined, filename: string | undefined): (typeof TEXT_CONTENT_TYPES)[number] | undefined {
+export function resolveUploadContentType(
+  mimetype: string | undefined,
+  filename: string | undefined,
+): (typeof TEXT_CONTENT_TYPES)[number] | undefined {
   const declared = (mimetype ?? '').split(';')[0].trim().toLowerCase();
   if ((TEXT_CONTENT_TYPES as readonly string[]).includes(declared)) return declared as (typeof TEXT_CONTENT_TYPES)[number];
   if (ALIASES[declared]) return ALIASES[declared];

@@ -63,7 +63,12 @@ export class DocumentsController {
   @UseInterceptors(FileInterceptor('file'))
   async submit(@Req() req: Request, @Body() body: unknown, @UploadedFile() file?: Express.Multer.File): Promise<AcceptedResponse> {
     const mediaType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    const doc = mediaType === 'multipart/form-data' ? this.fromUpload(body, file) : mediaType === 'application/json' ? this.fromJson(body) : undefined;
+    const doc =
+      mediaType === 'multipart/form-data'
+        ? this.fromUpload(body, file)
+        : mediaType === 'application/json'
+          ? this.fromJson(body)
+          : undefined;
     if (!doc) {
       throw new UnsupportedMediaTypeException({
         error: 'unsupported_media_type',
@@ -73,7 +78,12 @@ export class DocumentsController {
     await this.submitter.submit(doc);
     const base = this.config.PUBLIC_BASE_URL ?? `${req.protocol}://${req.get('host')}`;
     this.statuses.markSubmitted(doc);
-    return { documentId: doc.documentId, version: doc.version, status: 'accepted', statusUrl: `${base}/v1/documents/${encodeURIComponent(doc.documentId)}` };
+    return {
+      documentId: doc.documentId,
+      version: doc.version,
+      status: 'accepted',
+      statusUrl: `${base}/v1/documents/${encodeURIComponent(doc.documentId)}`,
+    };
   }
 
   @Get(':id')
@@ -156,4 +166,3 @@ export class DocumentsController {
     };
   }
 }
-

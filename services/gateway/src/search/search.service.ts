@@ -32,9 +32,7 @@ export class SearchService {
         filter,
         boost: request.hybrid ? 0.7 : 1,
       },
-      ...(request.hybrid
-        ? { query: { bool: { must: [{ match: { text: { query: request.query, boost: 0.3 } } }], filter } } }
-        : {}),
+      ...(request.hybrid ? { query: { bool: { must: [{ match: { text: { query: request.query, boost: 0.3 } } }], filter } } } : {}),
       _source: { excludes: ['embedding'] },
     });
     const hits = response.hits.hits.map((hit) => {

@@ -21,10 +21,12 @@ function event(type: DocumentEvent['type'], overrides: Partial<DocumentEvent> = 
 }
 
 const accepted = (o: Partial<DocumentEvent> = {}) => event('ACCEPTED', { stage: 'gateway', at: SUBMITTED, submittedAt: SUBMITTED, ...o });
-const chunked = (chunkCount: number, o: Partial<DocumentEvent> = {}) => event('CHUNKED', { stage: 'chunker', chunkCount, at: SUBMITTED + 100, ...o });
+const chunked = (chunkCount: number, o: Partial<DocumentEvent> = {}) =>
+  event('CHUNKED', { stage: 'chunker', chunkCount, at: SUBMITTED + 100, ...o });
 const indexed = (chunkIndices: number[], chunkCount: number, o: Partial<DocumentEvent> = {}) =>
   event('INDEXED', { stage: 'indexer', chunkIndices, chunkCount, at: SUBMITTED + 500, ...o });
-const failed = (stage: string, reason: string, o: Partial<DocumentEvent> = {}) => event('FAILED', { stage, reason, at: SUBMITTED + 300, ...o });
+const failed = (stage: string, reason: string, o: Partial<DocumentEvent> = {}) =>
+  event('FAILED', { stage, reason, at: SUBMITTED + 300, ...o });
 
 describe('DocumentLifecycle', () => {
   it('goes accepted → chunked → indexing → indexed', () => {

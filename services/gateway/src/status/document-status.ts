@@ -35,7 +35,10 @@ export class DocumentLifecycle {
   private submittedAt: number | null = null;
   private updatedAt = 0;
 
-  constructor(readonly documentId: string, version: number) {
+  constructor(
+    readonly documentId: string,
+    version: number,
+  ) {
     this.version = version;
   }
 
