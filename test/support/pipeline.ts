@@ -90,6 +90,37 @@ export class Pipeline {
     });
   }
 
+  /** A plain-text document produced straight to the input topic. */
+  async submitText(documentId: string, text: string): Promise<void> {
+    await this.produceDocument({
+      documentId,
+      version: 1,
+      title: documentId,
+      contentType: 'text/plain',
+      content: Buffer.from(text),
+      source: 'test',
+      metadata: {},
+      submittedAt: Date.now(),
+    });
+  }
+
+  /**
+   * Every document is in the index with exactly the chunk count its CHUNKED event announced,
+   * and no (document, chunk index) is stored twice. Returns the total number of chunks.
+   */
+  async expectIndexedExactlyOnce(documentIds: string[]): Promise<number> {
+    const counts = await this.chunkCounts();
+    let total = 0;
+    for (const id of documentIds) {
+      const status = await this.status(id);
+      expect(status?.chunkCount).toBeGreaterThan(0);
+      expect({ id, indexed: counts.get(id) }).toEqual({ id, indexed: status!.chunkCount });
+      total += status!.chunkCount!;
+    }
+    expect(await this.duplicateChunks()).toEqual([]);
+    return total;
+  }
+
   async produceRaw(topic: string, key: string, value: Buffer): Promise<void> {
     const { producer } = await this.connectProducer();
     await producer.send({ topic, acks: -1, messages: [{ key, value }] });

@@ -29,17 +29,7 @@ describe('poison records', () => {
 
   it('dead-letters random bytes, an unknown schema id and an empty document without retrying, and indexes the rest', async () => {
     const good = Array.from({ length: 6 }, (_, i) => `good-${pipeline.id}-${i}`);
-    const submit = (id: string) =>
-      pipeline.produceDocument({
-        documentId: id,
-        version: 1,
-        title: id,
-        contentType: 'text/plain',
-        content: Buffer.from(textDocument(random, 3_000, `phrase ${id}`)),
-        source: 'test',
-        metadata: {},
-        submittedAt: Date.now(),
-      });
+    const submit = (id: string) => pipeline.submitText(id, textDocument(random, 3_000, `phrase ${id}`));
     await submit(good[0]);
     await submit(good[1]);
     await pipeline.produceRaw(

@@ -22,17 +22,7 @@ describe('embedding provider errors and DLQ replay', () => {
   let fake: FakeOpenAIServer;
   let pipeline: Pipeline;
   const random = seededRandom(3);
-  const submit = (id: string, text: string) =>
-    pipeline.produceDocument({
-      documentId: id,
-      version: 1,
-      title: id,
-      contentType: 'text/plain',
-      content: Buffer.from(text),
-      source: 'chaos',
-      metadata: {},
-      submittedAt: Date.now(),
-    });
+  const submit = (id: string, text: string) => pipeline.submitText(id, text);
 
   beforeAll(async () => {
     fake = await FakeOpenAIServer.start();
@@ -67,14 +57,7 @@ describe('embedding provider errors and DLQ replay', () => {
     const statuses = fake.requests.map((r) => r.status);
     expect(statuses.filter((s) => s === 429)).toHaveLength(5);
     expect(statuses.filter((s) => s === 503)).toHaveLength(5);
-    const counts = await pipeline.chunkCounts();
-    let expected = 0;
-    for (const id of ids) {
-      const status = await pipeline.status(id);
-      expect({ id, indexed: counts.get(id) }).toEqual({ id, indexed: status!.chunkCount });
-      expected += status!.chunkCount!;
-    }
-    expect(await pipeline.duplicateChunks()).toEqual([]);
+    const expected = await pipeline.expectIndexedExactlyOnce(ids);
     expect(await topicSize(pipeline.kafka, pipeline.topics.dlq('embedder'))).toBe(0);
 
     // Every retry record was processed again only at or after its x-retry-not-before.
