@@ -2,7 +2,7 @@
 const moduleNameMapper = {
   '^@rag/(contracts|common|stage-runtime|embedding|search-index)$': '<rootDir>/libs/$1/src',
 };
-const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] };
+const transform = { '^.+\\.ts$': 'ts-jest' };
 const base = { testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'], moduleNameMapper, transform };
 
 module.exports = {
