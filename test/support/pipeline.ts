@@ -65,7 +65,14 @@ export class Pipeline {
   }
 
   async startService(name: ServiceName, instance = 0, env: Record<string, string> = {}): Promise<ServiceProcess> {
-    const service = new ServiceProcess(name, await freePort(), { ...this.baseEnv(), ...this.options.serviceEnv?.[name], ...env }, instance);
+    // Own consumer groups too: two pipelines on one broker must never share a group.
+    const groupId = { KAFKA_GROUP_ID: `rag-${name}-${this.id}` };
+    const service = new ServiceProcess(
+      name,
+      await freePort(),
+      { ...this.baseEnv(), ...groupId, ...this.options.serviceEnv?.[name], ...env },
+      instance,
+    );
     this.services.set(`${name}#${instance}`, service);
     return service.start();
   }

@@ -2,7 +2,7 @@ import type { Client } from '@elastic/elasticsearch';
 
 /** Names derived from the alias: template `<alias>-template`, first index `<alias>-000001`. */
 export function indexNames(alias: string) {
-  return { alias, template: `${alias}-template`, pattern: `${alias}-*`, firstIndex: `${alias}-000001` };
+  return { alias, template: `${alias}-template`, pattern: `${alias}-0*`, firstIndex: `${alias}-000001` };
 }
 
 /**
@@ -15,7 +15,9 @@ export function chunkIndexTemplate(alias: string, dimensions: number) {
   return {
     name: names.template,
     index_patterns: [names.pattern],
-    priority: 200,
+    // Elasticsearch rejects two templates with overlapping patterns at the same priority; aliases that
+    // prefix each other (rag-chunks, rag-chunks-v2) get different priorities, the longer (more specific) winning.
+    priority: 100 + Math.min(alias.length, 1_000),
     template: {
       settings: {
         number_of_shards: 1,

@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 
@@ -15,24 +16,97 @@ describe('docker-compose.yml', () => {
   const cmd = composeCommand();
 
   it('is valid for docker compose (config parses and resolves it, no engine needed)', () => {
-    if (!cmd) throw new Error('neither `docker compose` nor `docker-compose` is installed (.ci/run installs the Debian package docker-compose)');
+    if (!cmd)
+      throw new Error('neither `docker compose` nor `docker-compose` is installed (.ci/run installs the Debian package docker-compose)');
     const out = execFileSync(cmd[0], [...cmd.slice(1), '-f', join(ROOT, 'docker-compose.yml'), 'config'], { encoding: 'utf8' });
-    for (const service of ['kafka', 'schema-registry', 'elasticsearch', 'provision', 'gateway', 'chunker', 'embedder', 'indexer']) {
+    for (const service of [
+      'kafka',
+      'schema-registry',
+      'elasticsearch',
+      'provision',
+      'gateway',
+      'chunker',
+      'embedder',
+      'indexer',
+      'kafka-exporter',
+      'prometheus',
+      'grafana',
+    ]) {
       expect(out).toMatch(new RegExp(`^  ${service}:`, 'm'));
     }
   });
 
   it('gives every long-running service a health check and starts the pipeline only after provisioning', () => {
     if (!cmd) throw new Error('no compose command');
-    const resolved = parse(execFileSync(cmd[0], [...cmd.slice(1), '-f', join(ROOT, 'docker-compose.yml'), 'config'], { encoding: 'utf8' })) as {
+    const resolved = parse(
+      execFileSync(cmd[0], [...cmd.slice(1), '-f', join(ROOT, 'docker-compose.yml'), 'config'], { encoding: 'utf8' }),
+    ) as {
       services: Record<string, { healthcheck?: unknown; depends_on?: Record<string, { condition: string }> }>;
     };
-    for (const name of ['kafka', 'schema-registry', 'elasticsearch', 'gateway', 'chunker', 'embedder', 'indexer']) {
+    for (const name of [
+      'kafka',
+      'schema-registry',
+      'elasticsearch',
+      'gateway',
+      'chunker',
+      'embedder',
+      'indexer',
+      'kafka-exporter',
+      'prometheus',
+      'grafana',
+    ]) {
       expect({ name, healthcheck: resolved.services[name].healthcheck !== undefined }).toEqual({ name, healthcheck: true });
     }
     for (const name of ['gateway', 'chunker', 'embedder', 'indexer']) {
       expect(resolved.services[name].depends_on?.provision?.condition).toBe('service_completed_successfully');
     }
     expect(resolved.services.provision.depends_on?.kafka?.condition).toBe('service_healthy');
+  });
+
+  it('runs Prometheus on deploy/monitoring with a scrape job per service on its port, and Grafana with the provisioned dashboard', () => {
+    if (!cmd) throw new Error('no compose command');
+    type ComposeService = {
+      image?: string;
+      environment?: Record<string, string>;
+      volumes?: ({ source: string; target: string } | string)[];
+      command?: string[];
+    };
+    const resolved = parse(
+      execFileSync(cmd[0], [...cmd.slice(1), '-f', join(ROOT, 'docker-compose.yml'), 'config'], { encoding: 'utf8' }),
+    ) as {
+      services: Record<string, ComposeService>;
+    };
+    // Bind mounts resolve to files that exist in the repository (docker-compose 1.x prints "src:dst[:mode]").
+    const mounts = (service: string) =>
+      (resolved.services[service].volumes ?? []).map((v) =>
+        typeof v === 'string' ? { source: v.split(':')[0], target: v.split(':')[1] } : v,
+      );
+    const prometheusDir = mounts('prometheus').find((m) => m.target === '/etc/prometheus');
+    expect(prometheusDir?.source).toBe(join(ROOT, 'deploy', 'monitoring', 'prometheus'));
+    expect(existsSync(join(prometheusDir!.source, 'prometheus.yml'))).toBe(true);
+    expect(existsSync(join(prometheusDir!.source, 'alerts.yml'))).toBe(true);
+    expect(resolved.services.prometheus.command).toContain('--config.file=/etc/prometheus/prometheus.yml');
+    const grafana = Object.fromEntries(mounts('grafana').map((m) => [m.target, m.source]));
+    expect(grafana['/etc/grafana/provisioning']).toBe(join(ROOT, 'deploy', 'monitoring', 'grafana', 'provisioning'));
+    expect(existsSync(join(grafana['/var/lib/grafana/dashboards'], 'rag-stream.json'))).toBe(true);
+    expect(resolved.services['kafka-exporter'].command).toContain('--kafka.server=kafka:9092');
+
+    // prometheus.yml scrapes each service by its compose name on the port it listens on.
+    const prom = parse(readFileSync(join(prometheusDir!.source, 'prometheus.yml'), 'utf8')) as {
+      scrape_configs: {
+        job_name: string;
+        dns_sd_configs?: { names: string[]; port: number }[];
+        static_configs?: { targets: string[] }[];
+      }[];
+    };
+    for (const service of ['gateway', 'chunker', 'embedder', 'indexer']) {
+      const job = prom.scrape_configs.find((c) => c.job_name === service);
+      expect({ service, names: job?.dns_sd_configs?.[0].names, port: String(job?.dns_sd_configs?.[0].port) }).toEqual({
+        service,
+        names: [service],
+        port: resolved.services[service].environment?.HTTP_PORT,
+      });
+    }
+    expect(prom.scrape_configs.find((c) => c.job_name === 'kafka-exporter')?.static_configs?.[0].targets).toEqual(['kafka-exporter:9308']);
   });
 });
