@@ -3,6 +3,9 @@ import { ContractSerde, type ContractName, type TopicNames, valueSubject } from 
 import { ensureChunkIndex } from '@rag/search-index';
 import type { Kafka } from 'kafkajs';
 
+/** Largest record on the topics that carry whole documents (above the gateway's 10 MiB default limit). */
+export const DOCUMENT_TOPIC_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
 export interface ProvisionOptions {
   partitions: number;
   replicationFactor: number;
@@ -30,6 +33,10 @@ export async function provisionTopics(kafka: Kafka, topics: TopicNames, opts: Pr
       const entries = [{ name: 'min.insync.replicas', value: String(Math.min(2, opts.replicationFactor)) }];
       if (topic.endsWith('.dlq')) entries.push({ name: 'retention.ms', value: String(opts.dlqRetentionMs) });
       if (topic === topics.events) entries.push({ name: 'retention.ms', value: String(opts.eventsRetentionMs) });
+      // Whole documents (up to the gateway's MAX_DOCUMENT_BYTES, 10 MiB by default) travel on these.
+      if ([topics.documents, topics.retry('chunker'), topics.dlq('chunker')].includes(topic)) {
+        entries.push({ name: 'max.message.bytes', value: String(DOCUMENT_TOPIC_MAX_MESSAGE_BYTES) });
+      }
       return entries;
     };
     if (missing.length > 0) {

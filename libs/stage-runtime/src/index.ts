@@ -6,3 +6,4 @@ export * from './stage-metrics';
 export * from './stage-runner';
 export * from './stage-runtime.module';
 export * from './lag-monitor';
+export * from './produce-requests';

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { classifyError, errorMessage, type ErrorKind } from '@rag/common';
 import { attemptOf, failureHeaders, firstFailureAtOf, headersToStrings, notBeforeOf } from './failure-headers';
 import { LagMonitor } from './lag-monitor';
+import { splitIntoRequests } from './produce-requests';
 import { routeFailure } from './retry-policy';
 import type { StageMetrics } from './stage-metrics';
 import type { InboundRecord, OutboundRecord, StageHandler, StageRuntimeSettings } from './types';
@@ -183,11 +184,8 @@ export class StageRunner<N extends ContractName> {
     await this.handle(batch, slots);
     this.encodeOutputs(slots);
     const out = this.collectOutgoing(batch, slots);
-    if (out.size > 0) {
-      await this.producer!.sendBatch({
-        acks: -1,
-        topicMessages: [...out].map(([topic, msgs]) => ({ topic, messages: msgs })),
-      });
+    for (const topicMessages of splitIntoRequests(out)) {
+      await this.producer!.sendBatch({ acks: -1, topicMessages });
     }
     const last = messages[messages.length - 1];
     await this.consumer!.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);

@@ -154,6 +154,19 @@ describe('pipeline end to end', () => {
     expect(statuses[statuses.length - 1]).toBe('indexed');
   });
 
+  it('takes a multi-megabyte upload (above the 1 MiB Kafka record default) through to indexed', async () => {
+    const id = `large-${pipeline.id}`;
+    const form = new FormData();
+    form.append('file', new Blob([textDocument(random, 3 * 1024 * 1024, 'large document phrase')], { type: 'text/plain' }), 'large.txt');
+    form.append('documentId', id);
+    const res = await fetch(`${pipeline.gatewayUrl}/v1/documents`, { method: 'POST', body: form });
+    expect(res.status).toBe(202);
+    await pipeline.waitForStatus([id], 'indexed', 240_000);
+    const status = await pipeline.status(id);
+    expect(status!.chunkCount).toBeGreaterThan(1000);
+    expect((await pipeline.chunkCounts()).get(id)).toBe(status!.chunkCount);
+  });
+
   it('answers 404 with a message for an unknown document', async () => {
     const res = await fetch(`${pipeline.gatewayUrl}/v1/documents/no-such-${pipeline.id}`);
     expect(res.status).toBe(404);

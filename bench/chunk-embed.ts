@@ -1,0 +1,36 @@
+import type { DocumentSubmitted, EmbeddedChunk } from '@rag/contracts';
+import { HashingEmbeddingProvider } from '@rag/embedding';
+import { chunkDocument } from '../services/chunker/src/chunk-document';
+import { chunkerConfigSchema } from '../services/chunker/src/chunker.config';
+import { RecursiveTokenSplitter } from '../services/chunker/src/text-splitter';
+import { embeddingInput } from '../services/embedder/src/embedder.handler';
+
+/** The vector size of every run (the services' default). */
+export const DIMENSIONS = 384;
+
+/**
+ * extract → split → embed with exactly the code (and default settings) of the chunker and
+ * the embedder, in-process: what the baseline worker runs and what the ES ceiling indexes.
+ */
+export class ChunkEmbed {
+  private readonly splitter: RecursiveTokenSplitter;
+  private readonly maxChunks: number;
+  readonly provider: HashingEmbeddingProvider;
+
+  constructor(dimensions: number) {
+    const config = chunkerConfigSchema.parse({});
+    this.splitter = new RecursiveTokenSplitter({ chunkSize: config.CHUNK_SIZE_TOKENS, chunkOverlap: config.CHUNK_OVERLAP_TOKENS });
+    this.maxChunks = config.CHUNK_MAX_PER_DOCUMENT;
+    this.provider = new HashingEmbeddingProvider({ dimensions });
+  }
+
+  async run(doc: DocumentSubmitted): Promise<EmbeddedChunk[]> {
+    const chunks = chunkDocument(doc, this.splitter, this.maxChunks);
+    const vectors = await this.provider.embed(chunks.map(embeddingInput));
+    return chunks.map((chunk, i) => {
+      const embedding = vectors[i];
+      if (embedding instanceof Error) throw embedding;
+      return { ...chunk, embedding, model: this.provider.model };
+    });
+  }
+}

@@ -1,0 +1,162 @@
+import type { DocumentSubmitted } from '@rag/contracts';
+import { STACK } from '../test/support/env';
+import { DIMENSIONS } from './chunk-embed';
+import { BenchPipeline } from './bench-pipeline';
+import type { ServiceName } from '../test/support/services';
+import { resubmit } from './corpus';
+import { IndexedTracker, type DocumentProgress } from './indexed-tracker';
+import { DocumentProducer } from './produce';
+import { peakRssMiB, percentile, round, sleep } from './stats';
+
+export interface ThroughputResult {
+  documents: number;
+  chunks: number;
+  failed: number;
+  incomplete: number;
+  seconds: number;
+  documentsPerSec: number;
+  chunksPerSec: number;
+}
+
+export interface LatencyResult {
+  loadFraction: number;
+  targetDocsPerSec: number;
+  achievedDocsPerSec: number;
+  submitted: number;
+  completed: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface PipelineBenchResult {
+  partitions: number;
+  throughput: ThroughputResult;
+  latency: LatencyResult[];
+  peakRssMiB: Record<string, number>;
+}
+
+/** Sustained rate between the first INDEXED event and the completion of the last document. */
+export function throughputOf(ids: string[], docs: Map<string, DocumentProgress>): ThroughputResult {
+  const progress = ids.map((id) => docs.get(id));
+  const done = progress.filter((d): d is DocumentProgress & { doneAt: number } => d?.doneAt !== undefined);
+  const first = Math.min(...done.map((d) => d.firstIndexedAt ?? d.doneAt));
+  const last = Math.max(...done.map((d) => d.doneAt));
+  const seconds = Math.max(0.001, (last - first) / 1000);
+  const chunks = done.reduce((n, d) => n + (d.chunkCount ?? 0), 0);
+  return {
+    documents: done.length,
+    chunks,
+    failed: progress.filter((d) => d?.failed).length,
+    incomplete: ids.length - done.length,
+    seconds: round(seconds, 2),
+    documentsPerSec: round(done.length / seconds),
+    chunksPerSec: round(chunks / seconds),
+  };
+}
+
+export interface PipelineBenchOptions {
+  corpus: DocumentSubmitted[];
+  partitions: number;
+  loadFractions: number[];
+  latencySeconds: number;
+  drainTimeoutMs: number;
+  /** Per-service environment overrides (recorded in the report). */
+  serviceEnv: Partial<Record<ServiceName, Record<string, string>>>;
+  log: (line: string) => void;
+}
+
+/**
+ * End to end on the local stack with the offline embedder: pre-fill the input topic, start
+ * the four services, measure the sustained rate; then open-loop runs at fractions of it.
+ */
+export async function runPipelineBench(options: PipelineBenchOptions): Promise<PipelineBenchResult> {
+  const { corpus, log } = options;
+  const pipeline = new BenchPipeline({ partitions: options.partitions, dimensions: DIMENSIONS, env: options.serviceEnv });
+  const tracker = new IndexedTracker(pipeline.kafka, STACK.registryUrl, pipeline.topics.events);
+  let producer: DocumentProducer | undefined;
+  try {
+    await pipeline.provision();
+    producer = await DocumentProducer.connect(pipeline.kafka, STACK.registryUrl, pipeline.topics.documents);
+    const now = Date.now();
+    await producer.fill(corpus.map((d) => resubmit(d, `fill-${d.documentId}`, now)));
+    log(`pipeline: pre-filled ${corpus.length} documents into ${pipeline.topics.documents}`);
+    await tracker.start();
+    const names: ServiceName[] = ['indexer', 'embedder', 'chunker', 'gateway'];
+    for (const name of names) await pipeline.startService(name);
+    log('pipeline: services ready');
+    const ids = corpus.map((d) => `fill-${d.documentId}`);
+    await tracker.waitUntil(ids, 'indexed', options.drainTimeoutMs);
+    const throughput = throughputOf(ids, tracker.docs);
+    log(`pipeline: ${throughput.documentsPerSec} docs/s, ${throughput.chunksPerSec} chunks/s over ${throughput.seconds} s`);
+
+    const latency: LatencyResult[] = [];
+    for (const fraction of options.loadFractions) {
+      const rate = Math.max(0.5, throughput.documentsPerSec * fraction);
+      latency.push(await openLoopRun(producer, tracker, corpus, fraction, rate, options));
+      const l = latency[latency.length - 1];
+      log(
+        `pipeline: ${fraction * 100}% load (${round(rate)} docs/s): p50 ${l.p50Ms} ms, p95 ${l.p95Ms} ms, p99 ${l.p99Ms} ms, ${l.completed}/${l.submitted} indexed`,
+      );
+    }
+
+    const peakRss: Record<string, number> = {};
+    for (const name of names) peakRss[name] = round((await peakRssMiB(pipeline.service(name).pid)) ?? 0);
+    return { partitions: options.partitions, throughput, latency, peakRssMiB: peakRss };
+  } finally {
+    await tracker.stop().catch(() => undefined);
+    await producer?.close().catch(() => undefined);
+    await pipeline.stop().catch(() => undefined);
+  }
+}
+
+/**
+ * Open loop: documents are sent on a fixed schedule whatever the pipeline does, and each is
+ * stamped with its scheduled time, so queueing anywhere (even in our producer) counts as
+ * latency (no coordinated omission). Latency = submittedAt → the bench receives the INDEXED
+ * event that completes the document.
+ */
+async function openLoopRun(
+  producer: DocumentProducer,
+  tracker: IndexedTracker,
+  corpus: DocumentSubmitted[],
+  fraction: number,
+  rate: number,
+  options: PipelineBenchOptions,
+): Promise<LatencyResult> {
+  const count = Math.max(3, Math.round(rate * options.latencySeconds));
+  const tag = `load${Math.round(fraction * 100)}`;
+  const ids: string[] = [];
+  const sends: Promise<unknown>[] = [];
+  const start = Date.now() + 50;
+  for (let i = 0; i < count; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - Date.now();
+    if (wait > 0) await sleep(wait);
+    const id = `${tag}-${i}`;
+    ids.push(id);
+    sends.push(producer.send(resubmit(corpus[i % corpus.length], id, Math.round(due))));
+  }
+  await Promise.all(sends);
+  const sendSeconds = (Date.now() - start) / 1000;
+  await tracker.waitUntil(ids, 'indexed', options.drainTimeoutMs);
+  const latencies = ids
+    .map((id) => tracker.docs.get(id))
+    .filter(
+      (d): d is DocumentProgress & { receivedAt: number; submittedAt: number } =>
+        d?.receivedAt !== undefined && d.submittedAt !== undefined,
+    )
+    .map((d) => d.receivedAt - d.submittedAt);
+  return {
+    loadFraction: fraction,
+    targetDocsPerSec: round(rate),
+    achievedDocsPerSec: round(count / Math.max(sendSeconds, 0.001)),
+    submitted: count,
+    completed: latencies.length,
+    p50Ms: percentile(latencies, 50),
+    p95Ms: percentile(latencies, 95),
+    p99Ms: percentile(latencies, 99),
+    maxMs: percentile(latencies, 100),
+  };
+}

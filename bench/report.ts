@@ -1,0 +1,161 @@
+import type { BaselineResult } from './baseline';
+import type { ElasticsearchCeiling, EmbedCeiling, KafkaCeiling } from './ceilings';
+import type { PipelineBenchResult } from './pipeline-bench';
+import type { ScalingResult } from './scaling';
+import { round } from './stats';
+
+export interface BenchReport {
+  startedAt: string;
+  finishedAt: string;
+  mode: 'full' | 'smoke';
+  machine: { cpus: number; loadAverageAtStart: number[]; loadAverageAtEnd: number[]; totalMemMiB: number; node: string };
+  options: Record<string, unknown>;
+  corpus: {
+    documents: number;
+    megabytes: number;
+    minBytes: number;
+    maxBytes: number;
+    seed: number;
+    chunks: number;
+    chunksPerDocument: number;
+  };
+  pipeline: PipelineBenchResult;
+  ceilings: { kafka: KafkaCeiling; elasticsearch: ElasticsearchCeiling; chunkEmbedOneCore: EmbedCeiling; minDocumentsPerSec: number };
+  baseline: BaselineResult;
+  scaling: ScalingResult;
+  ratios: { pipelineOverMinCeiling: number; pipelineOverBaseline: number };
+  targets: Target[];
+}
+
+export interface Target {
+  name: string;
+  target: string;
+  actual: string;
+  met: boolean;
+}
+
+export function evaluateTargets(r: Omit<BenchReport, 'targets' | 'finishedAt'>): Target[] {
+  const half = r.pipeline.latency.find((l) => l.loadFraction === 0.5) ?? r.pipeline.latency[Math.floor(r.pipeline.latency.length / 2)];
+  const two = r.scaling.speedup['2'];
+  const chunksPerRequest = r.scaling.batching.chunksPerRequestMean;
+  const rss = Object.entries(r.pipeline.peakRssMiB);
+  const maxRss = Math.max(...rss.map(([, v]) => v));
+  const complete = half ? half.completed === half.submitted : false;
+  return [
+    {
+      name: 'end-to-end vs min(Kafka, ES bulk) ceiling',
+      target: '≥ 0.7×',
+      actual: `${r.ratios.pipelineOverMinCeiling}×`,
+      met: r.ratios.pipelineOverMinCeiling >= 0.7,
+    },
+    {
+      name: 'end-to-end vs BullMQ baseline (documents/s)',
+      target: '≥ 3×',
+      actual: `${r.ratios.pipelineOverBaseline}×`,
+      met: r.ratios.pipelineOverBaseline >= 3,
+    },
+    {
+      name: 'p99 latency at 50 % load',
+      target: '≤ 3000 ms',
+      actual: half ? `${half.p99Ms} ms${complete ? '' : ` (${half.completed}/${half.submitted} indexed)`}` : 'n/a',
+      met: !!half && complete && half.p99Ms <= 3000,
+    },
+    {
+      name: '2 embedders vs 1 (embedder-bound)',
+      target: '≥ 1.8×',
+      actual: two === undefined ? 'n/a' : `${two}×`,
+      met: two !== undefined && two >= 1.8,
+    },
+    {
+      name: `chunks per provider request under load (mean, 1 embedder, ≤ ${r.scaling.batching.maxInputsPerRequest}/request)`,
+      target: '≥ 64',
+      actual: String(chunksPerRequest),
+      met: chunksPerRequest >= 64,
+    },
+    { name: 'peak RSS per service', target: '< 250 MiB', actual: rss.map(([k, v]) => `${k} ${v}`).join(', '), met: maxRss < 250 },
+  ];
+}
+
+export function toMarkdown(r: BenchReport): string {
+  const p = r.pipeline;
+  const lines: string[] = [];
+  lines.push(`# Benchmark ${r.startedAt} (${r.mode})`, '');
+  lines.push(
+    `Machine: ${r.machine.cpus} CPUs, load average at start ${r.machine.loadAverageAtStart.map((l) => l.toFixed(2)).join(' / ')} (1/5/15 min), at the end ${r.machine.loadAverageAtEnd.map((l) => l.toFixed(2)).join(' / ')}; Node ${r.machine.node}.`,
+  );
+  lines.push(
+    `Corpus: ${r.corpus.documents} documents, ${r.corpus.megabytes} MB (${r.corpus.minBytes}–${r.corpus.maxBytes} bytes, seed ${r.corpus.seed}), ${r.corpus.chunks} chunks (${r.corpus.chunksPerDocument}/document). Topics: ${p.partitions} partitions.`,
+    '',
+  );
+  lines.push('## Throughput (documents pre-filled, first → last INDEXED)', '');
+  lines.push('| system | documents/s | chunks/s | notes |', '|---|---:|---:|---|');
+  lines.push(
+    `| **pipeline** (4 services, hashing embedder) | **${p.throughput.documentsPerSec}** | **${p.throughput.chunksPerSec}** | ${p.throughput.documents} docs in ${p.throughput.seconds} s, ${p.throughput.failed} failed, ${p.throughput.incomplete} incomplete |`,
+  );
+  lines.push(
+    `| ceiling: raw kafkajs produce+consume | ${r.ceilings.kafka.documentsPerSec} | – | ${r.ceilings.kafka.megabytesPerSec} MB/s, idempotent acks=all, 1 group |`,
+  );
+  lines.push(
+    `| ceiling: raw ES \`_bulk\` (same vectors, mapping) | ${r.ceilings.elasticsearch.documentsPerSec} | ${r.ceilings.elasticsearch.chunksPerSec} | bulk ${r.ceilings.elasticsearch.bulkSize}, concurrency ${r.ceilings.elasticsearch.concurrency} |`,
+  );
+  lines.push(
+    `| info: extract+split+embed in-process, 1 core | ${r.ceilings.chunkEmbedOneCore.documentsPerSec} | ${r.ceilings.chunkEmbedOneCore.chunksPerSec} | CPU cost of the work itself |`,
+  );
+  for (const t of r.baseline.trials) {
+    const best = t === r.baseline.best ? ' **(best)**' : '';
+    lines.push(
+      `| baseline: BullMQ ${t.processes} proc × concurrency ${t.concurrency}${best} | ${t.documentsPerSec} | ${t.chunksPerSec} | ${t.documents} docs, peak RSS ${t.peakRssMiB} MiB/worker |`,
+    );
+  }
+  lines.push(
+    '',
+    `Pipeline ÷ min(ceilings) = **${r.ratios.pipelineOverMinCeiling}×**; pipeline ÷ best baseline = **${r.ratios.pipelineOverBaseline}×** (documents/s).`,
+    '',
+  );
+  lines.push('## Latency, open loop (submittedAt → INDEXED event received)', '');
+  lines.push(
+    '| load | target docs/s | sent docs/s | indexed | p50 ms | p95 ms | p99 ms | max ms |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|',
+  );
+  for (const l of p.latency)
+    lines.push(
+      `| ${Math.round(l.loadFraction * 100)} % | ${l.targetDocsPerSec} | ${l.achievedDocsPerSec} | ${l.completed}/${l.submitted} | ${l.p50Ms} | ${l.p95Ms} | ${l.p99Ms} | ${l.maxMs} |`,
+    );
+  lines.push('', ...scalingMarkdown(r.scaling));
+  lines.push('', '## Peak RSS (VmHWM) per service, MiB', '');
+  lines.push(
+    `| ${Object.keys(p.peakRssMiB).join(' | ')} |`,
+    `|${Object.keys(p.peakRssMiB)
+      .map(() => '---:')
+      .join('|')}|`,
+    `| ${Object.values(p.peakRssMiB).join(' | ')} |`,
+  );
+  lines.push('', '## Targets', '', '| target | wanted | measured | met |', '|---|---|---|---|');
+  for (const t of r.targets) lines.push(`| ${t.name} | ${t.target} | ${t.actual} | ${t.met ? 'yes' : '**no**'} |`);
+  lines.push('');
+  return lines.join('\n');
+}
+
+export function scalingMarkdown(scaling: ScalingResult): string[] {
+  const lines: string[] = [];
+  lines.push(
+    `## Embedder scaling (OpenAI provider → fake server, ${scaling.latencyMs} ms/request, OPENAI_CONCURRENCY=1, ≤ ${scaling.maxInputsPerRequest} inputs/request, chunks topic pre-filled)`,
+    '',
+  );
+  lines.push(
+    '| embedders | documents/s | chunks/s | speedup | requests | chunks/request (mean, p50) | provider busy |',
+    '|---:|---:|---:|---:|---:|---:|---:|',
+  );
+  for (const s of scaling.runs)
+    lines.push(
+      `| ${s.embedders} | ${s.documentsPerSec} | ${s.chunksPerSec} | ${scaling.speedup[String(s.embedders)]}× | ${s.providerRequests} | ${s.chunksPerRequestMean}, ${s.chunksPerRequestP50} | ${Math.round(s.providerBusyShare * 100)} % |`,
+    );
+  const b = scaling.batching;
+  lines.push(
+    '',
+    `Batching under load (1 embedder, ≤ ${b.maxInputsPerRequest} inputs/request, ${scaling.latencyMs} ms/request, documents flowing through the live chunker): ${b.providerRequests} requests, **${b.chunksPerRequestMean} chunks/request** (p50 ${b.chunksPerRequestP50}), ${b.documentsPerSec} docs/s.`,
+  );
+  return lines;
+}
+
+export const ratio = (a: number, b: number): number => (b > 0 ? round(a / b, 2) : 0);

@@ -1,0 +1,44 @@
+import type { Message, TopicMessages } from 'kafkajs';
+
+/** Below the broker's default message.max.bytes (1,048,588) with room for record overhead. */
+export const PRODUCE_REQUEST_MAX_BYTES = 900_000;
+
+const RECORD_OVERHEAD_BYTES = 64;
+
+const sizeOf = (v: Buffer | string | null | undefined): number => (v == null ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length);
+
+function messageBytes(m: Message): number {
+  let headers = 0;
+  for (const [k, v] of Object.entries(m.headers ?? {})) headers += Buffer.byteLength(k) + sizeOf(v as Buffer | string | undefined);
+  return sizeOf(m.key) + sizeOf(m.value) + headers + RECORD_OVERHEAD_BYTES;
+}
+
+/**
+ * kafkajs puts all messages for one partition of a send into one record batch, and the broker
+ * rejects a batch above message.max.bytes as a non-retriable error: a backlog slice (256
+ * documents → ~1,700 chunks) would stop the stage. So outgoing messages are cut into requests
+ * of bounded size, in order; sent one after another they keep each partition's order. A single
+ * message larger than the bound travels alone (the topic's max.message.bytes decides).
+ */
+export function splitIntoRequests(out: Map<string, Message[]>, maxBytes = PRODUCE_REQUEST_MAX_BYTES): TopicMessages[][] {
+  const requests: TopicMessages[][] = [];
+  let current = new Map<string, Message[]>();
+  let size = 0;
+  const flush = () => {
+    if (current.size > 0) requests.push([...current].map(([topic, messages]) => ({ topic, messages })));
+    current = new Map();
+    size = 0;
+  };
+  for (const [topic, messages] of out) {
+    for (const message of messages) {
+      const bytes = messageBytes(message);
+      if (size > 0 && size + bytes > maxBytes) flush();
+      const list = current.get(topic);
+      if (list) list.push(message);
+      else current.set(topic, [message]);
+      size += bytes;
+    }
+  }
+  flush();
+  return requests;
+}
