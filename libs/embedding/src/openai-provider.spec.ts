@@ -85,6 +85,17 @@ describe('OpenAIEmbeddingProvider', () => {
     expectVectors(results, inputs);
   });
 
+  it('shares the concurrency limit between concurrent embed() calls (one per partition slice)', async () => {
+    fake.setLatency(100);
+    const shared = provider({ maxInputsPerRequest: 3, concurrency: 2 });
+    const [a, b] = [texts(12), texts(12).map((t) => `${t} (second slice)`)];
+    const [ra, rb] = await Promise.all([shared.embed(a), shared.embed(b)]);
+    expect(fake.stats.requests).toBe(8);
+    expect(fake.stats.maxInFlight).toBe(2);
+    expectVectors(ra, a);
+    expectVectors(rb, b);
+  });
+
   it('retries a 429 after its Retry-After and succeeds', async () => {
     fake.failNext(1, { status: 429, retryAfterSeconds: 1 });
     const inputs = texts(2);

@@ -43,6 +43,7 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
   private readonly client: OpenAI;
   private readonly encoder: Tiktoken;
   private readonly maxTokensPerInput: number;
+  private readonly slots: Semaphore;
 
   constructor(private readonly options: OpenAIProviderOptions) {
     this.client = new OpenAI({
@@ -55,20 +56,15 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
     this.dimensions = options.dimensions;
     this.encoder = getEncoding('cl100k_base');
     this.maxTokensPerInput = options.maxTokensPerInput ?? 8191;
+    this.slots = new Semaphore(options.concurrency);
   }
 
   async embed(texts: string[]): Promise<EmbeddingResult[]> {
     const results = new Array<EmbeddingResult>(texts.length);
     const tokens = texts.map((t) => this.encoder.encode(t).length);
     const requests = this.pack(tokens, results);
-    let next = 0;
-    const worker = async () => {
-      while (next < requests.length) {
-        const request = requests[next++];
-        await this.send(texts, request.indices, results);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, requests.length) }, worker));
+    // Requests of all concurrent embed() calls (one per partition slice) share the process-wide limit.
+    await Promise.all(requests.map((request) => this.slots.run(() => this.send(texts, request.indices, results))));
     // Transient failures apply to whole requests: if nothing succeeded, fail the call as a whole.
     const transient = results.find((r): r is TransientError => r instanceof TransientError);
     if (transient && results.every((r) => r instanceof Error)) throw transient;
@@ -138,5 +134,24 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
     if (err instanceof APIConnectionError) return new TransientError(message);
     if (status === undefined || status === 429 || status === 408 || status >= 500) return new TransientError(message);
     return new PermanentError(message);
+  }
+}
+
+/** At most `limit` tasks at once, the rest queued in order. */
+class Semaphore {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active += 1;
+    try {
+      return await task();
+    } finally {
+      this.active -= 1;
+      this.waiting.shift()?.();
+    }
   }
 }
