@@ -12,13 +12,18 @@ function composeCommand(): string[] | undefined {
   return undefined;
 }
 
+/** The file as compose resolves it (anchors, merges, defaults): what an engine would run. */
+function composeConfig(cmd: string[]): string {
+  return execFileSync(cmd[0], [...cmd.slice(1), '-f', join(ROOT, 'docker-compose.yml'), 'config'], { encoding: 'utf8' });
+}
+
 describe('docker-compose.yml', () => {
   const cmd = composeCommand();
 
   it('is valid for docker compose (config parses and resolves it, no engine needed)', () => {
     if (!cmd)
       throw new Error('neither `docker compose` nor `docker-compose` is installed (.ci/run installs the Debian package docker-compose)');
-    const out = execFileSync(cmd[0], [...cmd.slice(1), '-f', join(ROOT, 'docker-compose.yml'), 'config'], { encoding: 'utf8' });
+    const out = composeConfig(cmd);
     for (const service of [
       'kafka',
       'schema-registry',
@@ -38,9 +43,7 @@ describe('docker-compose.yml', () => {
 
   it('gives every long-running service a health check and starts the pipeline only after provisioning', () => {
     if (!cmd) throw new Error('no compose command');
-    const resolved = parse(
-      execFileSync(cmd[0], [...cmd.slice(1), '-f', join(ROOT, 'docker-compose.yml'), 'config'], { encoding: 'utf8' }),
-    ) as {
+    const resolved = parse(composeConfig(cmd)) as {
       services: Record<string, { healthcheck?: unknown; depends_on?: Record<string, { condition: string }> }>;
     };
     for (const name of [
@@ -71,9 +74,7 @@ describe('docker-compose.yml', () => {
       volumes?: ({ source: string; target: string } | string)[];
       command?: string[];
     };
-    const resolved = parse(
-      execFileSync(cmd[0], [...cmd.slice(1), '-f', join(ROOT, 'docker-compose.yml'), 'config'], { encoding: 'utf8' }),
-    ) as {
+    const resolved = parse(composeConfig(cmd)) as {
       services: Record<string, ComposeService>;
     };
     // Bind mounts resolve to files that exist in the repository (docker-compose 1.x prints "src:dst[:mode]").

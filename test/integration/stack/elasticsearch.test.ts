@@ -6,25 +6,11 @@
 import type { MappingDenseVectorIndexOptions } from '@elastic/elasticsearch/lib/api/types';
 import { randomUUID } from 'node:crypto';
 import { Client } from '@elastic/elasticsearch';
+import { seededRandom } from '../../support/corpus';
 
 const ES_URL = process.env.ELASTICSEARCH_URL ?? 'http://127.0.0.1:9200';
 const DIMS = 8;
 const DOCS = 200;
-
-// Project-level testTimeout is not honoured by jest 29 (it warns "Unknown option"), so set it here.
-jest.setTimeout(120000);
-
-/** Small seeded PRNG (mulberry32) so a failure can be reproduced. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function cosine(a: number[], b: number[]): number {
   let dot = 0;
@@ -54,7 +40,7 @@ function bruteForceNearest(query: number[], vectors: number[][]): { id: string; 
 describe('local stack: Elasticsearch dense_vector + kNN', () => {
   const client = new Client({ node: ES_URL });
   const suffix = randomUUID();
-  const random = prng(20240611);
+  const random = seededRandom(20240611);
   const vectors = Array.from({ length: DOCS }, () => Array.from({ length: DIMS }, () => random() * 2 - 1));
   const queries = Array.from({ length: 10 }, () => Array.from({ length: DIMS }, () => random() * 2 - 1));
   const created: string[] = [];
