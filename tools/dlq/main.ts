@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import { baseConfigSchema, createKafka, createRootLogger, validateEnv } from '@rag/common';
+import { baseConfigSchema, createKafka, IDEMPOTENT_PRODUCER, createRootLogger, validateEnv } from '@rag/common';
 import { CONSUMER_STAGES, ContractSerde, contractOfTopic, Headers, topicNames, type ConsumerStage } from '@rag/contracts';
 import { Command, Option } from 'commander';
 import type { Kafka } from 'kafkajs';
@@ -77,7 +77,7 @@ async function replay(opts: Common & { dryRun?: boolean; all?: boolean }): Promi
   for (const { record, target } of plan)
     process.stdout.write(`  ${record.partition}:${record.offset} key=${record.key} → ${target}  (${reasonOf(record)})\n`);
   if (opts.dryRun || plan.length === 0) return;
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = kafka.producer(IDEMPOTENT_PRODUCER);
   await producer.connect();
   try {
     const byTarget = new Map<string, { key: string | null; value: Buffer | null; headers: Record<string, string> }[]>();

@@ -1,7 +1,7 @@
 import type { ContractName, ContractSerde, ContractTypes, DocumentEvent, TopicNames } from '@rag/contracts';
 import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { classifyError, errorMessage, type ErrorKind } from '@rag/common';
+import { IDEMPOTENT_PRODUCER, classifyError, errorMessage, type ErrorKind } from '@rag/common';
 import { attemptOf, failureHeaders, firstFailureAtOf, headersToStrings, notBeforeOf } from './failure-headers';
 import { LagMonitor } from './lag-monitor';
 import { splitIntoRequests } from './produce-requests';
@@ -86,7 +86,7 @@ export class StageRunner<N extends ContractName> {
     for (const { contract, topic } of [...this.handler.writes, { contract: 'DocumentEvent' as const, topic: this.topics.events }]) {
       await this.serde.registerWriter(contract, topic);
     }
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = this.kafka.producer(IDEMPOTENT_PRODUCER);
     await this.producer.connect();
     this.consumer = this.kafka.consumer({
       groupId: this.settings.groupId,

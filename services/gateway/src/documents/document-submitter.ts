@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { CONTRACT_SERDE, KAFKA, TOPICS } from '@rag/common';
+import { CONTRACT_SERDE, IDEMPOTENT_PRODUCER, KAFKA, TOPICS } from '@rag/common';
 import type { ContractSerde, DocumentEvent, DocumentSubmitted, TopicNames } from '@rag/contracts';
 import type { Kafka, Producer } from 'kafkajs';
 
@@ -13,7 +13,7 @@ export class DocumentSubmitter implements OnModuleInit, OnModuleDestroy {
     @Inject(CONTRACT_SERDE) private readonly serde: ContractSerde,
     @Inject(TOPICS) private readonly topics: TopicNames,
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = kafka.producer(IDEMPOTENT_PRODUCER);
   }
 
   async onModuleInit(): Promise<void> {
