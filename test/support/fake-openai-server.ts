@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { getEncoding, type Tiktoken } from 'js-tiktoken';
 // Relative, not '@rag/embedding': the CLI (fake-openai-main.ts) must run from plain tsc output.
 import { HashingEmbeddingProvider } from '../../libs/embedding/src/hashing-provider';
+import { tokenizer } from '../../libs/embedding/src/tokenizer';
 
 /**
  * A local stand-in for the OpenAI embeddings API (`POST /v1/embeddings`), for tests: a real
@@ -107,7 +107,6 @@ export class FakeOpenAIServer {
   private readonly failures: ScriptedFailure[] = [];
   private readonly rejected: Array<{ substring: string; message: string }> = [];
   private readonly providers = new Map<number, HashingEmbeddingProvider>();
-  private readonly encoder: Tiktoken = getEncoding('cl100k_base');
   private latencyMs: number;
   private port = 0;
   private inFlight = 0;
@@ -287,7 +286,7 @@ export class FakeOpenAIServer {
       const rejected = this.rejected.find((r) => text.includes(r.substring));
       if (rejected) throw invalid(rejected.message);
       if (text.length === 0) throw invalid(`'$.input[${index}]' is invalid: it must not be empty.`);
-      const tokens = this.encoder.encode(text).length;
+      const tokens = tokenizer.count(text);
       if (tokens > maxPerInput) {
         throw invalid(
           `This model's maximum context length is ${maxPerInput} tokens, however you requested ${tokens} tokens in input ${index}. Please reduce your prompt.`,

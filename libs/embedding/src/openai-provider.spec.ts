@@ -1,7 +1,7 @@
 import { classifyError, PermanentError, TransientError } from '@rag/common';
-import { getEncoding } from 'js-tiktoken';
 import { FakeOpenAIServer } from '../../../test/support/fake-openai-server';
 import { OpenAIEmbeddingProvider, type OpenAIProviderOptions } from './openai-provider';
+import { tokenizer } from './tokenizer';
 
 /**
  * The provider against a real local HTTP server that speaks OpenAI's embeddings API
@@ -9,8 +9,7 @@ import { OpenAIEmbeddingProvider, type OpenAIProviderOptions } from './openai-pr
  */
 
 const DIMENSIONS = 16;
-const encoder = getEncoding('cl100k_base');
-const tokens = (text: string) => encoder.encode(text).length;
+const tokens = (text: string) => tokenizer.count(text);
 
 let fake: FakeOpenAIServer;
 

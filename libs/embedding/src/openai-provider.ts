@@ -1,8 +1,8 @@
 import { PermanentError, TransientError } from '@rag/common';
-import { getEncoding, type Tiktoken } from 'js-tiktoken';
 import OpenAI, { APIConnectionError, APIError } from 'openai';
 import type { EmbeddingProvider, EmbeddingResult } from './provider';
 import type { EmbeddingMetrics } from './embedding-metrics';
+import { tokenizer } from './tokenizer';
 
 export interface OpenAIProviderOptions {
   apiKey: string;
@@ -41,7 +41,6 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
   readonly model: string;
   readonly dimensions: number;
   private readonly client: OpenAI;
-  private readonly encoder: Tiktoken;
   private readonly maxTokensPerInput: number;
   private readonly slots: Semaphore;
 
@@ -54,14 +53,13 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
     });
     this.model = `openai/${options.model}`;
     this.dimensions = options.dimensions;
-    this.encoder = getEncoding('cl100k_base');
     this.maxTokensPerInput = options.maxTokensPerInput ?? 8191;
     this.slots = new Semaphore(options.concurrency);
   }
 
   async embed(texts: string[]): Promise<EmbeddingResult[]> {
     const results = new Array<EmbeddingResult>(texts.length);
-    const tokens = texts.map((t) => this.encoder.encode(t).length);
+    const tokens = texts.map((t) => tokenizer.count(t));
     const requests = this.pack(tokens, results);
     // Requests of all concurrent embed() calls (one per partition slice) share the process-wide limit.
     await Promise.all(requests.map((request) => this.slots.run(() => this.send(texts, request.indices, results))));

@@ -96,6 +96,13 @@ describe('RecursiveTokenSplitter', () => {
     });
   });
 
+  it('chunks text that contains special-token markers such as <|endoftext|> (plain text, no error)', () => {
+    const text = 'A prompt log: <|im_start|>user hello<|im_end|> then <|endoftext|>. '.repeat(40);
+    const chunks = new RecursiveTokenSplitter({ chunkSize: 64, chunkOverlap: 0 }).split(text);
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks.map((c) => c.text).join(' ')).toBe(text.trim());
+  });
+
   it('does not overlap when the overlap is 0', () => {
     const splitter = new RecursiveTokenSplitter({ chunkSize: 64, chunkOverlap: 0 });
     const text = document(1, 40);
@@ -129,7 +136,7 @@ describe('RecursiveTokenSplitter', () => {
   });
 
   describe('a single enormous word with no separator', () => {
-    // Kept short: js-tiktoken's BPE is superlinear in the length of a single pre-token.
+    // Kept short: BPE is superlinear in the length of a single pre-token.
     const letters = (alphabet: string, length: number) => {
       const chars = Array.from(alphabet);
       let state = 12345;

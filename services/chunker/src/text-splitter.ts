@@ -1,4 +1,4 @@
-import { getEncoding, type Tiktoken } from 'js-tiktoken';
+import { tokenizer } from '@rag/embedding';
 
 export interface SplitterOptions {
   /** Maximum tokens per chunk. */
@@ -19,17 +19,6 @@ export interface TextPiece {
 const SEPARATORS: RegExp[] = [/(?<=\n\n)/, /(?<=\n)/, /(?<=[.!?;:]\s|[。！？])/, /(?<=\s)/];
 const WORD_BOUNDARY = SEPARATORS[3];
 
-let sharedEncoder: Tiktoken | undefined;
-
-const LONG_RUN = /\S{256}/;
-const SEGMENTS = /\S{1,128}|\s+/g;
-
-/** cl100k_base: the tokenizer of OpenAI's embedding models, so chunk sizes match what they bill. */
-export function tokenizer(): Tiktoken {
-  sharedEncoder ??= getEncoding('cl100k_base');
-  return sharedEncoder;
-}
-
 /**
  * Recursive splitting measured in tokens: a text that fits is one chunk; one that does not is
  * cut at the coarsest boundary that exists in it (paragraph, line, sentence, word) and the
@@ -37,25 +26,13 @@ export function tokenizer(): Tiktoken {
  * `chunkOverlap` tokens of the previous one's tail.
  */
 export class RecursiveTokenSplitter {
-  private readonly encoder = tokenizer();
-
   constructor(private readonly options: SplitterOptions) {
     if (options.chunkOverlap >= options.chunkSize) throw new Error('chunk overlap must be smaller than chunk size');
   }
 
+  /** Tokens as the embedding model counts them (cl100k_base). */
   count(text: string): number {
-    return this.encode(text).length;
-  }
-
-  /**
-   * BPE cost grows with the square of a run without whitespace (a DNA sequence, a base64 blob),
-   * which could stall a partition for minutes; such runs are encoded in bounded slices.
-   */
-  private encode(text: string): number[] {
-    if (!LONG_RUN.test(text)) return this.encoder.encode(text);
-    const ids: number[] = [];
-    for (const segment of text.match(SEGMENTS) ?? []) for (const id of this.encoder.encode(segment)) ids.push(id);
-    return ids;
+    return tokenizer.count(text);
   }
 
   split(text: string): TextPiece[] {
@@ -74,17 +51,17 @@ export class RecursiveTokenSplitter {
   }
 
   private hardCut(text: string): TextPiece[] {
-    const ids = this.encode(text);
+    const ids = tokenizer.encode(text);
     const out: TextPiece[] = [];
     let position = 0;
     for (let i = 0; i < ids.length;) {
       let end = Math.min(i + this.options.chunkSize, ids.length);
-      let piece = this.encoder.decode(ids.slice(i, end));
+      let piece = tokenizer.decode(ids.slice(i, end));
       // A token boundary can fall inside a multi-byte character (decoded as U+FFFD): end before it.
       // Re-encoding a slice can merge differently (more tokens than the slice): shrink until it fits.
       while (end > i + 1 && (!text.startsWith(piece, position) || this.count(piece) > this.options.chunkSize)) {
         end -= 1;
-        piece = this.encoder.decode(ids.slice(i, end));
+        piece = tokenizer.decode(ids.slice(i, end));
       }
       out.push({ text: piece, tokens: this.count(piece) });
       position += piece.length;
