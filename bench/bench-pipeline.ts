@@ -3,7 +3,7 @@ import { topicNames, type TopicNames } from '@rag/contracts';
 import { Kafka, logLevel } from 'kafkajs';
 import { provisionIndex, provisionSchemas, provisionTopics } from '../tools/provision/provision';
 import { STACK, uniqueSuffix } from '../test/support/env';
-import { freePort, ServiceProcess, type ServiceName } from '../test/support/services';
+import { freePort, ServiceProcess, waitFor, type ServiceName } from '../test/support/services';
 
 /**
  * The pipeline on the local stack for one benchmark run, like test/support/pipeline.ts (which
@@ -52,6 +52,28 @@ export class BenchPipeline {
     const service = new ServiceProcess(name, await freePort(), env, instance);
     this.services.set(`${name}#${instance}`, service);
     return service.start();
+  }
+
+  /**
+   * Waits until `members` instances of a stage form a stable group with partitions assigned, so
+   * a measurement starts after the joins and their rebalances, not during them.
+   */
+  async waitForStableGroup(name: ServiceName, members: number, timeoutMs = 60_000): Promise<void> {
+    const groupId = `${this.prefix}-${name}`;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await waitFor(
+        `${members} stable member(s) in ${groupId}`,
+        async () => {
+          const [group] = (await admin.describeGroups([groupId])).groups;
+          return group?.state === 'Stable' && group.members.length === members && group.members.every((m) => m.memberAssignment.length > 0);
+        },
+        timeoutMs,
+      );
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   service(name: ServiceName, instance = 0): ServiceProcess {

@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     .option('--min-bytes <n>', 'smallest document', Number, 2_000)
     .option('--max-bytes <n>', 'largest document', Number, 20_000)
     .option('--seed <n>', 'corpus seed', Number, 42)
-    .option('--partitions <n>', 'partitions per topic', Number, 3)
+    .option('--partitions <n>', 'partitions per topic (the provisioning default; 1, 2 and 3 embedders get equal shares)', Number, 6)
     .option('--loads <fractions>', 'open-loop loads, fractions of the measured maximum', '0.25,0.5,1')
     .option('--latency-seconds <s>', 'duration of each open-loop run', Number)
     .option('--baseline-workers <list>', 'BullMQ configs tried, PROCESSESxCONCURRENCY', undefined)
@@ -41,13 +41,8 @@ async function main(): Promise<void> {
       32,
     )
     .option('--batching-max-inputs <n>', 'OPENAI_MAX_INPUTS_PER_REQUEST in the batching-under-load run (the embedder default)', Number, 512)
-    .option(
-      '--chunker-batch <n>',
-      'chunker STAGE_MAX_BATCH_RECORDS (see bench/README.md: a backlog slice must produce < 1 MB per request)',
-      Number,
-      32,
-    )
-    .option('--embedder-batch <n>', 'embedder STAGE_MAX_BATCH_RECORDS (idem)', Number, 128)
+    .option('--chunker-batch <n>', 'chunker STAGE_MAX_BATCH_RECORDS (default: the service default)', Number)
+    .option('--embedder-batch <n>', 'embedder STAGE_MAX_BATCH_RECORDS (default: the service default)', Number)
     .option('--only <section>', 'run only this section ("scaling" or "pipeline"), written to <out>/<section>-<timestamp>.json/.md')
     .option('--cpu-prof-dir <dir>', 'CPU-profile the services (inspector), <pid>-<service>.cpuprofile written here on exit')
     .option('--out <dir>', 'results directory', join(ROOT, 'bench', 'results'))
@@ -66,13 +61,13 @@ async function main(): Promise<void> {
     baselineWorkers: (o.baselineWorkers as string | undefined) ?? (smoke ? '1x2' : '1x1,1x4,1x16,2x4,2x16'),
     baselineDocuments: (o.baselineDocuments as number | undefined) ?? Math.min(documents, smoke ? documents : 800),
     embedders: list((o.embedders as string | undefined) ?? (smoke ? '1,2' : '1,2,3')),
-    scalingDocuments: (o.scalingDocuments as number | undefined) ?? Math.min(documents, smoke ? documents : 600),
+    scalingDocuments: (o.scalingDocuments as number | undefined) ?? Math.min(documents, smoke ? documents : 1_000),
     scalingLatencyMs: o.scalingLatencyMs as number,
     scalingMaxInputs: o.scalingMaxInputs as number,
     batchingMaxInputs: o.batchingMaxInputs as number,
     serviceEnv: {
-      chunker: { STAGE_MAX_BATCH_RECORDS: String(o.chunkerBatch) },
-      embedder: { STAGE_MAX_BATCH_RECORDS: String(o.embedderBatch) },
+      ...(o.chunkerBatch !== undefined && { chunker: { STAGE_MAX_BATCH_RECORDS: String(o.chunkerBatch) } }),
+      ...(o.embedderBatch !== undefined && { embedder: { STAGE_MAX_BATCH_RECORDS: String(o.embedderBatch) } }),
     } as Partial<Record<'gateway' | 'chunker' | 'embedder' | 'indexer', Record<string, string>>>,
   };
   const out = resolve(o.out as string);
@@ -84,6 +79,7 @@ async function main(): Promise<void> {
   if (o.only !== undefined && o.only !== 'scaling' && o.only !== 'pipeline')
     throw new Error(`--only supports "scaling" or "pipeline", not "${o.only}"`);
   if (o.cpuProfDir) {
+    mkdirSync(resolve(o.cpuProfDir as string), { recursive: true });
     // Node refuses --cpu-prof in NODE_OPTIONS; a preloaded module profiles through the inspector.
     const profiling = {
       NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profile-preload.js')}`,

@@ -51,9 +51,10 @@ export interface ScalingOptions {
 }
 
 /**
- * Embedder-bound runs: the chunks topic is first filled completely with the corpus's chunks
- * (exactly what the chunker produces, made in-process so the chunker's CPU is not spent here), then N embedders (OpenAI provider against the fake server with added latency,
- * OPENAI_CONCURRENCY=1) and the indexer drain it. Rate from the first to the last INDEXED.
+ * Embedder-bound runs: N embedders (OpenAI provider against the fake server with added latency,
+ * OPENAI_CONCURRENCY=1) and the indexer start, the embedders' group settles, then the chunks
+ * topic is filled with the corpus's chunks (exactly what the chunker produces, made in-process
+ * so the chunker's CPU is not spent here) and drained. Rate over the middle 80 % of completions.
  */
 export async function runScaling(options: ScalingOptions): Promise<ScalingResult> {
   const batching = {
@@ -104,10 +105,15 @@ async function scalingRun(options: ScalingOptions, embedders: number, mode: { ma
     }
     await tracker.start();
     await pipeline.startService('indexer');
-    if (mode.prechunk) await prefillChunks(pipeline, options.chunks, `scale${embedders}-`);
     const requestsBefore = fake.requests.length;
     await Promise.all(Array.from({ length: embedders }, (_, i) => pipeline.startService('embedder', i)));
-    if (!mode.prechunk) await pipeline.startService('chunker');
+    if (mode.prechunk) {
+      // The group forms first, so its joins and rebalances are not part of the measurement.
+      await pipeline.waitForStableGroup('embedder', embedders);
+      await prefillChunks(pipeline, options.chunks, `scale${embedders}-`);
+    } else {
+      await pipeline.startService('chunker');
+    }
     await tracker.waitUntil(ids, 'indexed', options.drainTimeoutMs);
     // Steady state: the middle 80 % of completions, so group joins/rebalances of instances
     // that start a little apart, and the tail, do not count.
