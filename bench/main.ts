@@ -11,11 +11,13 @@ import { evaluateTargets, ratio, scalingMarkdown, toMarkdown, type BenchReport }
 import { runScaling } from './scaling';
 import { round } from './stats';
 import { STACK } from '../test/support/env';
+import type { ServiceName } from '../test/support/services';
 import { ContractSerde } from '@rag/contracts';
 
 const ROOT = join(__dirname, '..', '..');
 
 const list = (s: string) => s.split(',').map(Number);
+const SERVICES: ServiceName[] = ['gateway', 'chunker', 'embedder', 'indexer'];
 
 async function main(): Promise<void> {
   const program = new Command()
@@ -43,6 +45,12 @@ async function main(): Promise<void> {
     .option('--batching-max-inputs <n>', 'OPENAI_MAX_INPUTS_PER_REQUEST in the batching-under-load run (the embedder default)', Number, 512)
     .option('--chunker-batch <n>', 'chunker STAGE_MAX_BATCH_RECORDS (default: the service default)', Number)
     .option('--embedder-batch <n>', 'embedder STAGE_MAX_BATCH_RECORDS (default: the service default)', Number)
+    .option(
+      '--service-env <assignment>',
+      'extra environment for the services, [service:]KEY=VALUE (repeatable; recorded in the report)',
+      (value: string, all: string[]) => [...all, value],
+      [] as string[],
+    )
     .option('--only <section>', 'run only this section ("scaling" or "pipeline"), written to <out>/<section>-<timestamp>.json/.md')
     .option('--cpu-prof-dir <dir>', 'CPU-profile the services (inspector), <pid>-<service>.cpuprofile written here on exit')
     .option('--out <dir>', 'results directory', join(ROOT, 'bench', 'results'))
@@ -68,7 +76,7 @@ async function main(): Promise<void> {
     serviceEnv: {
       ...(o.chunkerBatch !== undefined && { chunker: { STAGE_MAX_BATCH_RECORDS: String(o.chunkerBatch) } }),
       ...(o.embedderBatch !== undefined && { embedder: { STAGE_MAX_BATCH_RECORDS: String(o.embedderBatch) } }),
-    } as Partial<Record<'gateway' | 'chunker' | 'embedder' | 'indexer', Record<string, string>>>,
+    } as Partial<Record<ServiceName, Record<string, string>>>,
   };
   const out = resolve(o.out as string);
   const log = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -78,6 +86,12 @@ async function main(): Promise<void> {
 
   if (o.only !== undefined && o.only !== 'scaling' && o.only !== 'pipeline')
     throw new Error(`--only supports "scaling" or "pipeline", not "${o.only}"`);
+  for (const assignment of o.serviceEnv as string[]) {
+    const match = /^(?:(gateway|chunker|embedder|indexer):)?([A-Z_][A-Z0-9_]*)=(.*)$/.exec(assignment);
+    if (!match) throw new Error(`--service-env wants [service:]KEY=VALUE, got "${assignment}"`);
+    const [, service, key, value] = match;
+    for (const name of service ? [service as ServiceName] : SERVICES) opts.serviceEnv[name] = { ...opts.serviceEnv[name], [key]: value };
+  }
   if (o.cpuProfDir) {
     mkdirSync(resolve(o.cpuProfDir as string), { recursive: true });
     // Node refuses --cpu-prof in NODE_OPTIONS; a preloaded module profiles through the inspector.
@@ -85,8 +99,7 @@ async function main(): Promise<void> {
       NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profile-preload.js')}`,
       BENCH_CPU_PROF_DIR: resolve(o.cpuProfDir as string),
     };
-    for (const name of ['gateway', 'chunker', 'embedder', 'indexer'] as const)
-      opts.serviceEnv[name] = { ...opts.serviceEnv[name], ...profiling };
+    for (const name of SERVICES) opts.serviceEnv[name] = { ...opts.serviceEnv[name], ...profiling };
   }
   const corpus = generateCorpus({ documents: opts.documents, minBytes: opts.minBytes, maxBytes: opts.maxBytes, seed: opts.seed });
   const megabytes = round(corpus.reduce((n, d) => n + d.content.length, 0) / 1e6, 2);

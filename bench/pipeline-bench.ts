@@ -6,7 +6,7 @@ import type { ServiceName } from '../test/support/services';
 import { resubmit } from './corpus';
 import { IndexedTracker, type DocumentProgress } from './indexed-tracker';
 import { DocumentProducer } from './produce';
-import { peakRssMiB, percentile, round, sleep } from './stats';
+import { peakRssMiB, percentile, round, rssMiB, sleep } from './stats';
 
 export interface ThroughputResult {
   documents: number;
@@ -35,6 +35,8 @@ export interface PipelineBenchResult {
   throughput: ThroughputResult;
   latency: LatencyResult[];
   peakRssMiB: Record<string, number>;
+  /** Resident set of each service once ready, before any load: the fixed cost of the process. */
+  idleRssMiB: Record<string, number>;
 }
 
 /** Sustained rate between the first INDEXED event and the completion of the last document. */
@@ -68,8 +70,9 @@ export interface PipelineBenchOptions {
 }
 
 /**
- * End to end on the local stack with the offline embedder: pre-fill the input topic, start
- * the four services, measure the sustained rate; then open-loop runs at fractions of it.
+ * End to end on the local stack with the offline embedder: start the four services (their
+ * resident size once ready is the idle figure), fill the input topic with the corpus, measure
+ * the sustained rate; then open-loop runs at fractions of it.
  */
 export async function runPipelineBench(options: PipelineBenchOptions): Promise<PipelineBenchResult> {
   const { corpus, log } = options;
@@ -78,14 +81,19 @@ export async function runPipelineBench(options: PipelineBenchOptions): Promise<P
   let producer: DocumentProducer | undefined;
   try {
     await pipeline.provision();
-    producer = await DocumentProducer.connect(pipeline.kafka, STACK.registryUrl, pipeline.topics.documents);
-    const now = Date.now();
-    await producer.fill(corpus.map((d) => resubmit(d, `fill-${d.documentId}`, now)));
-    log(`pipeline: pre-filled ${corpus.length} documents into ${pipeline.topics.documents}`);
     await tracker.start();
     const names: ServiceName[] = ['indexer', 'embedder', 'chunker', 'gateway'];
     for (const name of names) await pipeline.startService(name);
+    await pipeline.waitForStableGroup('chunker', 1);
+    const idleRss: Record<string, number> = {};
+    for (const name of names) idleRss[name] = round((await rssMiB(pipeline.service(name).pid)) ?? 0);
     log('pipeline: services ready');
+    // The services consume as the fill proceeds; the rate is taken from the first INDEXED on,
+    // and the fill (tens of MB/s) outpaces the pipeline by far.
+    producer = await DocumentProducer.connect(pipeline.kafka, STACK.registryUrl, pipeline.topics.documents);
+    const now = Date.now();
+    await producer.fill(corpus.map((d) => resubmit(d, `fill-${d.documentId}`, now)));
+    log(`pipeline: filled ${corpus.length} documents into ${pipeline.topics.documents}`);
     const ids = corpus.map((d) => `fill-${d.documentId}`);
     await tracker.waitUntil(ids, 'indexed', options.drainTimeoutMs);
     const throughput = throughputOf(ids, tracker.docs);
@@ -103,7 +111,7 @@ export async function runPipelineBench(options: PipelineBenchOptions): Promise<P
 
     const peakRss: Record<string, number> = {};
     for (const name of names) peakRss[name] = round((await peakRssMiB(pipeline.service(name).pid)) ?? 0);
-    return { partitions: options.partitions, throughput, latency, peakRssMiB: peakRss };
+    return { partitions: options.partitions, throughput, latency, peakRssMiB: peakRss, idleRssMiB: idleRss };
   } finally {
     await tracker.stop().catch(() => undefined);
     await producer?.close().catch(() => undefined);

@@ -122,13 +122,15 @@ export function toMarkdown(r: BenchReport): string {
       `| ${Math.round(l.loadFraction * 100)} % | ${l.targetDocsPerSec} | ${l.achievedDocsPerSec} | ${l.completed}/${l.submitted} | ${l.p50Ms} | ${l.p95Ms} | ${l.p99Ms} | ${l.maxMs} |`,
     );
   lines.push('', ...scalingMarkdown(r.scaling));
-  lines.push('', '## Peak RSS (VmHWM) per service, MiB', '');
+  const services = Object.keys(p.peakRssMiB);
   lines.push(
-    `| ${Object.keys(p.peakRssMiB).join(' | ')} |`,
-    `|${Object.keys(p.peakRssMiB)
-      .map(() => '---:')
-      .join('|')}|`,
-    `| ${Object.values(p.peakRssMiB).join(' | ')} |`,
+    '',
+    '## Memory per service, MiB',
+    '',
+    `| | ${services.join(' | ')} |`,
+    `|---|${services.map(() => '---:').join('|')}|`,
+    `| resident once ready (VmRSS) | ${services.map((s) => p.idleRssMiB?.[s] ?? '–').join(' | ')} |`,
+    `| peak resident (VmHWM) | ${services.map((s) => p.peakRssMiB[s]).join(' | ')} |`,
   );
   lines.push('', '## Targets', '', '| target | wanted | measured | met |', '|---|---|---|---|');
   for (const t of r.targets) lines.push(`| ${t.name} | ${t.target} | ${t.actual} | ${t.met ? 'yes' : '**no**'} |`);

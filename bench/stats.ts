@@ -15,12 +15,17 @@ export const round = (value: number, digits = 1): number => Math.round(value * 1
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Peak resident set size of a process in MiB (VmHWM), or undefined when it is gone. */
-export async function peakRssMiB(pid: number | undefined): Promise<number | undefined> {
+export const peakRssMiB = (pid: number | undefined) => statusMiB(pid, 'VmHWM');
+
+/** Current resident set size of a process in MiB (VmRSS), or undefined when it is gone. */
+export const rssMiB = (pid: number | undefined) => statusMiB(pid, 'VmRSS');
+
+async function statusMiB(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): Promise<number | undefined> {
   if (!pid) return undefined;
   try {
     const { readFile } = await import('node:fs/promises');
     const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const kb = /VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1];
+    const kb = new RegExp(`${field}:\\s+(\\d+)\\s+kB`).exec(status)?.[1];
     return kb ? Number(kb) / 1024 : undefined;
   } catch {
     return undefined;

@@ -69,6 +69,12 @@ export const stageConfigSchema = z.object({
     .int()
     .positive()
     .default(4 * 1024 * 1024),
+  /** Upper bound of one fetch response over all partitions: what a backlog costs in memory. */
+  STAGE_FETCH_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(10 * 1024 * 1024),
   /** Partitions processed in parallel by one instance. */
   STAGE_PARTITIONS_CONCURRENCY: z.coerce.number().int().min(1).default(3),
   RETRY_MAX_ATTEMPTS: z.coerce.number().int().min(0).default(10),

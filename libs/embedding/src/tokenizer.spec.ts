@@ -28,4 +28,12 @@ describe('tokenizer (cl100k_base)', () => {
     expect(tokenizer.decode(ids)).toBe(`start ${run} end`);
     expect(tokenizer.count(`start ${run} end`)).toBe(ids.length);
   });
+
+  it('counts within a limit: the count when it fits, undefined past it', () => {
+    const text = 'one two three four five six seven eight nine ten';
+    expect(tokenizer.countWithin(text, 10)).toBe(10);
+    expect(tokenizer.countWithin(text, 9)).toBeUndefined();
+    expect(tokenizer.countWithin('x'.repeat(5_000), 10)).toBeUndefined();
+    expect(tokenizer.countWithin('', 10)).toBe(0);
+  });
 });

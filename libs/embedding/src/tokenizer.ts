@@ -39,6 +39,12 @@ export const tokenizer = {
     return cl100k().countTokens(text, AS_PLAIN_TEXT);
   },
 
+  /** The token count if it is at most `limit`, else undefined; stops encoding past the limit. */
+  countWithin(text: string, limit: number): number | undefined {
+    const count = hasLongRun(text) ? tokenizer.encode(text).length : cl100k().isWithinTokenLimit(text, limit, AS_PLAIN_TEXT);
+    return count !== false && count <= limit ? count : undefined;
+  },
+
   decode(ids: number[]): string {
     return cl100k().decode(ids);
   },

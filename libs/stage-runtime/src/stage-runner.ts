@@ -92,6 +92,7 @@ export class StageRunner<N extends ContractName> {
       groupId: this.settings.groupId,
       maxWaitTimeInMs: this.settings.fetchMaxWaitMs,
       maxBytesPerPartition: this.settings.fetchMaxBytesPerPartition,
+      maxBytes: this.settings.fetchMaxBytes,
       allowAutoTopicCreation: false,
     });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {

@@ -38,6 +38,7 @@ export function stageSettings(stage: ConsumerStage, cfg: StageConfig): StageRunt
     maxBatchRecords: cfg.STAGE_MAX_BATCH_RECORDS,
     fetchMaxWaitMs: cfg.STAGE_FETCH_MAX_WAIT_MS,
     fetchMaxBytesPerPartition: cfg.STAGE_FETCH_MAX_BYTES_PER_PARTITION,
+    fetchMaxBytes: cfg.STAGE_FETCH_MAX_BYTES,
     partitionsConcurrency: cfg.STAGE_PARTITIONS_CONCURRENCY,
     retry: {
       maxAttempts: cfg.RETRY_MAX_ATTEMPTS,

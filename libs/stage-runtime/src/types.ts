@@ -39,6 +39,7 @@ export interface StageRuntimeSettings {
   maxBatchRecords: number;
   fetchMaxWaitMs: number;
   fetchMaxBytesPerPartition: number;
+  fetchMaxBytes: number;
   partitionsConcurrency: number;
   retry: {
     maxAttempts: number;

@@ -42,8 +42,9 @@ export class RecursiveTokenSplitter {
 
   /** Pieces no larger than chunkSize, cut at the coarsest boundary available. */
   private atoms(text: string, level: number): TextPiece[] {
-    const tokens = this.count(text);
-    if (tokens <= this.options.chunkSize) return [{ text, tokens }];
+    // Most of a long section is never encoded here: counting stops past the chunk size.
+    const tokens = tokenizer.countWithin(text, this.options.chunkSize);
+    if (tokens !== undefined) return [{ text, tokens }];
     if (level >= SEPARATORS.length) return this.hardCut(text);
     const parts = text.split(SEPARATORS[level]).filter((p) => p.length > 0);
     if (parts.length <= 1) return this.atoms(text, level + 1);
