@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseWorkerConfigs, runBaseline } from './baseline';
@@ -46,6 +46,11 @@ async function main(): Promise<void> {
     .option('--chunker-batch <n>', 'chunker STAGE_MAX_BATCH_RECORDS (default: the service default)', Number)
     .option('--embedder-batch <n>', 'embedder STAGE_MAX_BATCH_RECORDS (default: the service default)', Number)
     .option(
+      '--node-options <flags>',
+      "NODE_OPTIONS of the services (default: the container image's heap settings, deploy/node-options)",
+      readFileSync(join(ROOT, 'deploy', 'node-options'), 'utf8').trim(),
+    )
+    .option(
       '--service-env <assignment>',
       'extra environment for the services, [service:]KEY=VALUE (repeatable; recorded in the report)',
       (value: string, all: string[]) => [...all, value],
@@ -86,6 +91,7 @@ async function main(): Promise<void> {
 
   if (o.only !== undefined && o.only !== 'scaling' && o.only !== 'pipeline')
     throw new Error(`--only supports "scaling" or "pipeline", not "${o.only}"`);
+  for (const name of SERVICES) opts.serviceEnv[name] = { ...opts.serviceEnv[name], NODE_OPTIONS: o.nodeOptions as string };
   for (const assignment of o.serviceEnv as string[]) {
     const match = /^(?:(gateway|chunker|embedder|indexer):)?([A-Z_][A-Z0-9_]*)=(.*)$/.exec(assignment);
     if (!match) throw new Error(`--service-env wants [service:]KEY=VALUE, got "${assignment}"`);
@@ -95,11 +101,10 @@ async function main(): Promise<void> {
   if (o.cpuProfDir) {
     mkdirSync(resolve(o.cpuProfDir as string), { recursive: true });
     // Node refuses --cpu-prof in NODE_OPTIONS; a preloaded module profiles through the inspector.
-    const profiling = {
-      NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profile-preload.js')}`,
-      BENCH_CPU_PROF_DIR: resolve(o.cpuProfDir as string),
-    };
-    for (const name of SERVICES) opts.serviceEnv[name] = { ...opts.serviceEnv[name], ...profiling };
+    for (const name of SERVICES) {
+      const nodeOptions = `${opts.serviceEnv[name]?.NODE_OPTIONS ?? ''} --require ${join(__dirname, 'cpu-profile-preload.js')}`.trim();
+      opts.serviceEnv[name] = { ...opts.serviceEnv[name], BENCH_CPU_PROF_DIR: resolve(o.cpuProfDir as string), NODE_OPTIONS: nodeOptions };
+    }
   }
   const corpus = generateCorpus({ documents: opts.documents, minBytes: opts.minBytes, maxBytes: opts.maxBytes, seed: opts.seed });
   const megabytes = round(corpus.reduce((n, d) => n + d.content.length, 0) / 1e6, 2);

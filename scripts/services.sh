@@ -7,6 +7,8 @@ source "$(dirname "$0")/lib.sh"
 RUN_DIR="$STACK_DIR/run"
 LOG_DIR="$STACK_DIR/logs"
 SERVICES=(indexer embedder chunker gateway)
+# The heap settings of the container image (deploy/node-options), unless NODE_OPTIONS is set.
+export NODE_OPTIONS="${NODE_OPTIONS:-$(cat "$REPO/deploy/node-options")}"
 declare -A PORTS=([gateway]="${GATEWAY_PORT:-3000}" [chunker]=3001 [embedder]=3002 [indexer]=3003)
 
 pid_of() { cat "$RUN_DIR/$1.pid" 2>/dev/null || true; }

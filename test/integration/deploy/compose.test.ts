@@ -110,4 +110,11 @@ describe('docker-compose.yml', () => {
     }
     expect(prom.scrape_configs.find((c) => c.job_name === 'kafka-exporter')?.static_configs?.[0].targets).toEqual(['kafka-exporter:9308']);
   });
+
+  it('runs the services with the heap settings that bench and scripts/services.sh use (deploy/node-options)', () => {
+    const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+    const env = /^ENV NODE_OPTIONS="([^"]+)"$/m.exec(dockerfile)?.[1];
+    expect(env).toBe(readFileSync(join(ROOT, 'deploy', 'node-options'), 'utf8').trim());
+    expect(env).toMatch(/--max-old-space-size=\d+/);
+  });
 });
