@@ -87,7 +87,6 @@ async function main(): Promise<void> {
   const log = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
   const startedAt = new Date().toISOString();
   const loadAverageAtStart = loadavg().map((l) => round(l, 2));
-  log(`load average ${loadAverageAtStart.join(' ')}; ${JSON.stringify(opts)}`);
 
   if (o.only !== undefined && o.only !== 'scaling' && o.only !== 'pipeline')
     throw new Error(`--only supports "scaling" or "pipeline", not "${o.only}"`);
@@ -106,6 +105,7 @@ async function main(): Promise<void> {
       opts.serviceEnv[name] = { ...opts.serviceEnv[name], BENCH_CPU_PROF_DIR: resolve(o.cpuProfDir as string), NODE_OPTIONS: nodeOptions };
     }
   }
+  log(`load average ${loadAverageAtStart.join(' ')}; ${JSON.stringify(opts)}`);
   const corpus = generateCorpus({ documents: opts.documents, minBytes: opts.minBytes, maxBytes: opts.maxBytes, seed: opts.seed });
   const megabytes = round(corpus.reduce((n, d) => n + d.content.length, 0) / 1e6, 2);
 

@@ -1,10 +1,12 @@
 import type { DocumentSubmitted } from '@rag/contracts';
+import { join } from 'node:path';
 import { STACK } from '../test/support/env';
 import { DIMENSIONS } from './chunk-embed';
 import { BenchPipeline } from './bench-pipeline';
 import type { ServiceName } from '../test/support/services';
 import { resubmit } from './corpus';
 import { IndexedTracker, type DocumentProgress } from './indexed-tracker';
+import { CpuWindow, stackPids, type CpuUse } from './cpu-accounting';
 import { DocumentProducer } from './produce';
 import { peakRssMiB, percentile, round, rssMiB, sleep } from './stats';
 
@@ -37,7 +39,12 @@ export interface PipelineBenchResult {
   peakRssMiB: Record<string, number>;
   /** Resident set of each service once ready, before any load: the fixed cost of the process. */
   idleRssMiB: Record<string, number>;
+  /** CPU of every process involved (services, stack servers, this bench) during the throughput run. */
+  cpu: CpuUse & { msPerDocument: Record<string, number> };
 }
+
+/** Where scripts/stack/stack.sh keeps the local stack (its servers are found by this path). */
+const STACK_DIR = process.env.STACK_DIR ?? join(__dirname, '..', '..', '.stack');
 
 /** Sustained rate between the first INDEXED event and the completion of the last document. */
 export function throughputOf(ids: string[], docs: Map<string, DocumentProgress>): ThroughputResult {
@@ -91,12 +98,19 @@ export async function runPipelineBench(options: PipelineBenchOptions): Promise<P
     // The services consume as the fill proceeds; the rate is taken from the first INDEXED on,
     // and the fill (tens of MB/s) outpaces the pipeline by far.
     producer = await DocumentProducer.connect(pipeline.kafka, STACK.registryUrl, pipeline.topics.documents);
+    const servicePids = Object.fromEntries(names.map((name) => [name, pipeline.service(name).pid ?? 0]));
+    const cpuWindow = new CpuWindow({ ...servicePids, ...stackPids(STACK_DIR), bench: process.pid }).start();
     const now = Date.now();
     await producer.fill(corpus.map((d) => resubmit(d, `fill-${d.documentId}`, now)));
     log(`pipeline: filled ${corpus.length} documents into ${pipeline.topics.documents}`);
     const ids = corpus.map((d) => `fill-${d.documentId}`);
     await tracker.waitUntil(ids, 'indexed', options.drainTimeoutMs);
+    const cpuUse = cpuWindow.stop();
     const throughput = throughputOf(ids, tracker.docs);
+    const msPerDocument = Object.fromEntries(
+      Object.entries(cpuUse.cpuSeconds).map(([name, seconds]) => [name, round((seconds * 1000) / corpus.length, 2)]),
+    );
+    log(`pipeline: ${round(cpuUse.coresBusy, 2)} cores busy; CPU ms/document ${JSON.stringify(msPerDocument)}`);
     log(`pipeline: ${throughput.documentsPerSec} docs/s, ${throughput.chunksPerSec} chunks/s over ${throughput.seconds} s`);
 
     const latency: LatencyResult[] = [];
@@ -111,7 +125,14 @@ export async function runPipelineBench(options: PipelineBenchOptions): Promise<P
 
     const peakRss: Record<string, number> = {};
     for (const name of names) peakRss[name] = round((await peakRssMiB(pipeline.service(name).pid)) ?? 0);
-    return { partitions: options.partitions, throughput, latency, peakRssMiB: peakRss, idleRssMiB: idleRss };
+    return {
+      partitions: options.partitions,
+      throughput,
+      latency,
+      peakRssMiB: peakRss,
+      idleRssMiB: idleRss,
+      cpu: { ...cpuUse, msPerDocument },
+    };
   } finally {
     await tracker.stop().catch(() => undefined);
     await producer?.close().catch(() => undefined);

@@ -112,6 +112,7 @@ export function toMarkdown(r: BenchReport): string {
     `Pipeline ÷ min(ceilings) = **${r.ratios.pipelineOverMinCeiling}×**; pipeline ÷ best baseline = **${r.ratios.pipelineOverBaseline}×** (documents/s).`,
     '',
   );
+  lines.push(...cpuMarkdown(r), '');
   lines.push('## Latency, open loop (submittedAt → INDEXED event received)', '');
   lines.push(
     '| load | target docs/s | sent docs/s | indexed | p50 ms | p95 ms | p99 ms | max ms |',
@@ -136,6 +137,28 @@ export function toMarkdown(r: BenchReport): string {
   for (const t of r.targets) lines.push(`| ${t.name} | ${t.target} | ${t.actual} | ${t.met ? 'yes' : '**no**'} |`);
   lines.push('');
   return lines.join('\n');
+}
+
+/**
+ * CPU per document of every process during the throughput run, and what the ceiling target
+ * would take at the same cost per document: the arithmetic behind a missed throughput target.
+ */
+function cpuMarkdown(r: BenchReport): string[] {
+  const cpu = r.pipeline.cpu;
+  if (!cpu) return [];
+  const names = Object.keys(cpu.msPerDocument);
+  const totalMs = Object.values(cpu.msPerDocument).reduce((a, b) => a + b, 0);
+  const wanted = 0.7 * r.ceilings.minDocumentsPerSec;
+  return [
+    '### CPU during the throughput run (from /proc, all processes on the machine that take part)',
+    '',
+    `| | ${names.join(' | ')} | total |`,
+    `|---|${names.map(() => '---:').join('|')}|---:|`,
+    `| CPU ms per document | ${names.map((n) => cpu.msPerDocument[n]).join(' | ')} | ${round(totalMs, 2)} |`,
+    '',
+    `${round(cpu.coresBusy, 2)} of ${r.machine.cpus} cores busy on average over ${round(cpu.wallSeconds, 1)} s. ` +
+      `At these costs, 0.7 × the lower ceiling (${round(wanted)} documents/s) needs ${round((wanted * totalMs) / 1000, 2)} cores.`,
+  ];
 }
 
 export function scalingMarkdown(scaling: ScalingResult): string[] {
