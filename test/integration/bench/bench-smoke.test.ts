@@ -43,10 +43,14 @@ describe('benchmark (smoke)', () => {
     expect(report.scaling.runs.map((r: { embedders: number }) => r.embedders)).toEqual([1, 2]);
     expect(report.scaling.batching.providerRequests).toBeGreaterThan(0);
     expect(report.targets).toHaveLength(6);
+    // CPU is charged to the services and to the local stack's servers (found by STACK_DIR).
+    const cpu = report.pipeline.cpu.cpuSeconds as Record<string, number>;
+    expect(Object.keys(cpu).sort()).toEqual(['bench', 'chunker', 'embedder', 'es', 'gateway', 'indexer', 'kafka', 'registry']);
+    for (const busy of ['chunker', 'embedder', 'indexer', 'es', 'kafka']) expect(cpu[busy]).toBeGreaterThan(0);
     expect(report.machine.loadAverageAtStart).toHaveLength(3);
 
-    // Measurements are positive; counts of failures may be zero.
-    const zeroAllowed = /(failed|incomplete)$/;
+    // Measurements are positive; counts of failures, and the CPU of a process idle in a short run, may be zero.
+    const zeroAllowed = /(failed|incomplete)$|^pipeline\.cpu\.(cpuSeconds|msPerDocument)\./;
     const notPositive = numbers(report).filter(([path, v]) => !zeroAllowed.test(path) && !(v > 0));
     expect(notPositive).toEqual([]);
   }, 600_000);
