@@ -9,6 +9,7 @@ import { generateCorpus } from './corpus';
 import { runPipelineBench } from './pipeline-bench';
 import { evaluateTargets, ratio, scalingMarkdown, toMarkdown, type BenchReport } from './report';
 import { runScaling } from './scaling';
+import { runStageBenches } from './stage-bench';
 import { round } from './stats';
 import { STACK } from '../test/support/env';
 import type { ServiceName } from '../test/support/services';
@@ -56,7 +57,10 @@ async function main(): Promise<void> {
       (value: string, all: string[]) => [...all, value],
       [] as string[],
     )
-    .option('--only <section>', 'run only this section ("scaling" or "pipeline"), written to <out>/<section>-<timestamp>.json/.md')
+    .option(
+      '--only <section>',
+      'run only this section ("scaling", "pipeline" or "stages"), written to <out>/<section>-<timestamp>.json/.md',
+    )
     .option('--cpu-prof-dir <dir>', 'CPU-profile the services (inspector), <pid>-<service>.cpuprofile written here on exit')
     .option('--out <dir>', 'results directory', join(ROOT, 'bench', 'results'))
     .parse();
@@ -88,8 +92,8 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const loadAverageAtStart = loadavg().map((l) => round(l, 2));
 
-  if (o.only !== undefined && o.only !== 'scaling' && o.only !== 'pipeline')
-    throw new Error(`--only supports "scaling" or "pipeline", not "${o.only}"`);
+  if (o.only !== undefined && !['scaling', 'pipeline', 'stages'].includes(o.only as string))
+    throw new Error(`--only supports "scaling", "pipeline" or "stages", not "${o.only}"`);
   for (const name of SERVICES) opts.serviceEnv[name] = { ...opts.serviceEnv[name], NODE_OPTIONS: o.nodeOptions as string };
   for (const assignment of o.serviceEnv as string[]) {
     const match = /^(?:(gateway|chunker|embedder|indexer):)?([A-Z_][A-Z0-9_]*)=(.*)$/.exec(assignment);
@@ -123,6 +127,19 @@ async function main(): Promise<void> {
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, `pipeline-${stamp}.json`), JSON.stringify({ startedAt, loadAverageAtStart, options: opts, pipeline }, null, 2));
     console.log(JSON.stringify(pipeline, null, 2));
+    return;
+  }
+  if (o.only === 'stages') {
+    const embed = await chunkEmbedCeiling(corpus, DIMENSIONS);
+    const stages = await runStageBenches({
+      corpus,
+      embedded: embed.chunks,
+      partitions: opts.partitions,
+      drainTimeoutMs: 300_000,
+      serviceEnv: opts.serviceEnv,
+      log,
+    });
+    console.log(JSON.stringify(stages, null, 2));
     return;
   }
   if (o.only === 'scaling') {
@@ -172,6 +189,14 @@ async function main(): Promise<void> {
     serviceEnv: opts.serviceEnv,
     log,
   });
+  const stages = await runStageBenches({
+    corpus,
+    embedded: embed.chunks,
+    partitions: opts.partitions,
+    drainTimeoutMs: smoke ? 120_000 : 300_000,
+    serviceEnv: opts.serviceEnv,
+    log,
+  });
   const baseline = await runBaseline(corpus.slice(0, opts.baselineDocuments), parseWorkerConfigs(opts.baselineWorkers), DIMENSIONS, log);
   const scalingIds = new Set(corpus.slice(0, opts.scalingDocuments).map((d) => d.documentId));
   const scaling = await runScaling({
@@ -209,6 +234,7 @@ async function main(): Promise<void> {
       chunksPerDocument: round(embed.result.chunks / corpus.length, 2),
     },
     pipeline,
+    stages,
     ceilings: { kafka, elasticsearch: es, chunkEmbedOneCore: embed.result, minDocumentsPerSec: minCeiling },
     baseline,
     scaling,

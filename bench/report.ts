@@ -2,6 +2,7 @@ import type { BaselineResult } from './baseline';
 import type { ElasticsearchCeiling, EmbedCeiling, KafkaCeiling } from './ceilings';
 import type { PipelineBenchResult } from './pipeline-bench';
 import type { ScalingResult } from './scaling';
+import type { StageThroughput } from './stage-bench';
 import { round } from './stats';
 
 export interface BenchReport {
@@ -20,6 +21,7 @@ export interface BenchReport {
     chunksPerDocument: number;
   };
   pipeline: PipelineBenchResult;
+  stages: StageThroughput[];
   ceilings: { kafka: KafkaCeiling; elasticsearch: ElasticsearchCeiling; chunkEmbedOneCore: EmbedCeiling; minDocumentsPerSec: number };
   baseline: BaselineResult;
   scaling: ScalingResult;
@@ -113,6 +115,7 @@ export function toMarkdown(r: BenchReport): string {
     '',
   );
   lines.push(...cpuMarkdown(r), '');
+  lines.push(...stagesMarkdown(r), '');
   lines.push('## Latency, open loop (submittedAt → INDEXED event received)', '');
   lines.push(
     '| load | target docs/s | sent docs/s | indexed | p50 ms | p95 ms | p99 ms | max ms |',
@@ -137,6 +140,17 @@ export function toMarkdown(r: BenchReport): string {
   for (const t of r.targets) lines.push(`| ${t.name} | ${t.target} | ${t.actual} | ${t.met ? 'yes' : '**no**'} |`);
   lines.push('');
   return lines.join('\n');
+}
+
+function stagesMarkdown(r: BenchReport): string[] {
+  if (!r.stages?.length) return [];
+  return [
+    '## Each stage alone (input topic pre-filled, one instance, first commit → drained)',
+    '',
+    '| stage | input records | records/s | documents/s | peak RSS MiB |',
+    '|---|---:|---:|---:|---:|',
+    ...r.stages.map((s) => `| ${s.stage} | ${s.records} | ${s.recordsPerSec} | ${s.documentsPerSec} | ${s.peakRssMiB} |`),
+  ];
 }
 
 /**

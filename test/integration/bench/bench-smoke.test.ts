@@ -37,6 +37,7 @@ describe('benchmark (smoke)', () => {
     expect(report.pipeline.latency.map((l: { loadFraction: number }) => l.loadFraction)).toEqual([0.25, 0.5, 1]);
     for (const l of report.pipeline.latency) expect(l.completed).toBe(l.submitted);
     expect(Object.keys(report.pipeline.peakRssMiB).sort()).toEqual(['chunker', 'embedder', 'gateway', 'indexer']);
+    expect(report.stages.map((s: { stage: string }) => s.stage)).toEqual(['chunker', 'embedder', 'indexer']);
     expect(report.ceilings.kafka.documentsPerSec).toBeGreaterThan(0);
     expect(report.ceilings.elasticsearch.chunksPerSec).toBeGreaterThan(0);
     expect(report.baseline.best.documentsPerSec).toBeGreaterThan(0);
