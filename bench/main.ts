@@ -31,7 +31,8 @@ async function main(): Promise<void> {
     .option('--seed <n>', 'corpus seed', Number, 42)
     .option('--partitions <n>', 'partitions per topic (the provisioning default; 1, 2 and 3 embedders get equal shares)', Number, 6)
     .option('--loads <fractions>', 'open-loop loads, fractions of the measured maximum', '0.25,0.5,1')
-    .option('--latency-seconds <s>', 'duration of each open-loop run', Number)
+    .option('--latency-seconds <s>', 'duration of each open-loop run (measured)', Number)
+    .option('--warmup-seconds <s>', 'warm-up at the same rate before each open-loop run, not measured', Number)
     .option('--baseline-workers <list>', 'BullMQ configs tried, PROCESSESxCONCURRENCY', undefined)
     .option('--baseline-documents <n>', 'documents per baseline trial', Number)
     .option('--embedders <list>', 'embedder instance counts for the scaling runs', undefined)
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
     partitions: o.partitions as number,
     loads: list(o.loads),
     latencySeconds: (o.latencySeconds as number | undefined) ?? (smoke ? 2 : 20),
+    warmupSeconds: (o.warmupSeconds as number | undefined) ?? (smoke ? 1 : 5),
     baselineWorkers: (o.baselineWorkers as string | undefined) ?? (smoke ? '1x2' : '1x1,1x4,1x16,2x4,2x16'),
     baselineDocuments: (o.baselineDocuments as number | undefined) ?? Math.min(documents, smoke ? documents : 800),
     embedders: list((o.embedders as string | undefined) ?? (smoke ? '1,2' : '1,2,3')),
@@ -119,6 +121,7 @@ async function main(): Promise<void> {
       partitions: opts.partitions,
       loadFractions: opts.loads,
       latencySeconds: opts.latencySeconds,
+      warmupSeconds: opts.warmupSeconds,
       drainTimeoutMs: 300_000,
       serviceEnv: opts.serviceEnv,
       log,
@@ -185,6 +188,7 @@ async function main(): Promise<void> {
     partitions: opts.partitions,
     loadFractions: opts.loads,
     latencySeconds: opts.latencySeconds,
+    warmupSeconds: opts.warmupSeconds,
     drainTimeoutMs: smoke ? 120_000 : 300_000,
     serviceEnv: opts.serviceEnv,
     log,

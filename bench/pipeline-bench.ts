@@ -70,6 +70,8 @@ export interface PipelineBenchOptions {
   partitions: number;
   loadFractions: number[];
   latencySeconds: number;
+  /** Seconds at each open-loop rate before measuring. */
+  warmupSeconds: number;
   drainTimeoutMs: number;
   /** Per-service environment overrides (recorded in the report). */
   serviceEnv: Partial<Record<ServiceName, Record<string, string>>>;
@@ -155,20 +157,25 @@ async function openLoopRun(
   options: PipelineBenchOptions,
 ): Promise<LatencyResult> {
   const count = Math.max(3, Math.round(rate * options.latencySeconds));
+  // Warm-up at the same rate, excluded from the percentiles (as load tests do): the pipeline
+  // reaches the steady state of this rate, not the aftermath of the previous run.
+  const warmup = Math.round(rate * options.warmupSeconds);
   const tag = `load${Math.round(fraction * 100)}`;
   const ids: string[] = [];
   const sends: Promise<unknown>[] = [];
   const start = Date.now() + 50;
-  for (let i = 0; i < count; i++) {
+  let measuredFrom = start;
+  for (let i = 0; i < warmup + count; i++) {
     const due = start + (i * 1000) / rate;
     const wait = due - Date.now();
     if (wait > 0) await sleep(wait);
-    const id = `${tag}-${i}`;
-    ids.push(id);
+    const id = i < warmup ? `${tag}-warmup-${i}` : `${tag}-${i - warmup}`;
+    if (i === warmup) measuredFrom = due;
+    if (i >= warmup) ids.push(id);
     sends.push(producer.send(resubmit(corpus[i % corpus.length], id, Math.round(due))));
   }
   await Promise.all(sends);
-  const sendSeconds = (Date.now() - start) / 1000;
+  const sendSeconds = (Date.now() - measuredFrom) / 1000;
   await tracker.waitUntil(ids, 'indexed', options.drainTimeoutMs);
   const latencies = ids
     .map((id) => tracker.docs.get(id))

@@ -116,7 +116,10 @@ export function toMarkdown(r: BenchReport): string {
   );
   lines.push(...cpuMarkdown(r), '');
   lines.push(...stagesMarkdown(r), '');
-  lines.push('## Latency, open loop (submittedAt → INDEXED event received)', '');
+  lines.push(
+    `## Latency, open loop (submittedAt → INDEXED event received; ${String(r.options.warmupSeconds ?? 0)} s warm-up at each rate not measured)`,
+    '',
+  );
   lines.push(
     '| load | target docs/s | sent docs/s | indexed | p50 ms | p95 ms | p99 ms | max ms |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|',
