@@ -115,17 +115,18 @@ async function main(): Promise<void> {
   const corpus = generateCorpus({ documents: opts.documents, minBytes: opts.minBytes, maxBytes: opts.maxBytes, seed: opts.seed });
   const megabytes = round(corpus.reduce((n, d) => n + d.content.length, 0) / 1e6, 2);
 
+  const pipelineOptions = {
+    corpus,
+    partitions: opts.partitions,
+    loadFractions: opts.loads,
+    latencySeconds: opts.latencySeconds,
+    warmupSeconds: opts.warmupSeconds,
+    drainTimeoutMs: smoke ? 120_000 : 300_000,
+    serviceEnv: opts.serviceEnv,
+    log,
+  };
   if (o.only === 'pipeline') {
-    const pipeline = await runPipelineBench({
-      corpus,
-      partitions: opts.partitions,
-      loadFractions: opts.loads,
-      latencySeconds: opts.latencySeconds,
-      warmupSeconds: opts.warmupSeconds,
-      drainTimeoutMs: 300_000,
-      serviceEnv: opts.serviceEnv,
-      log,
-    });
+    const pipeline = await runPipelineBench(pipelineOptions);
     const stamp = startedAt.replace(/[:.]/g, '-');
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, `pipeline-${stamp}.json`), JSON.stringify({ startedAt, loadAverageAtStart, options: opts, pipeline }, null, 2));
@@ -183,16 +184,7 @@ async function main(): Promise<void> {
   const kafka = await kafkaCeiling(records, opts.partitions);
   log(`ceiling: kafka ${kafka.documentsPerSec} docs/s (${kafka.megabytesPerSec} MB/s)`);
 
-  const pipeline = await runPipelineBench({
-    corpus,
-    partitions: opts.partitions,
-    loadFractions: opts.loads,
-    latencySeconds: opts.latencySeconds,
-    warmupSeconds: opts.warmupSeconds,
-    drainTimeoutMs: smoke ? 120_000 : 300_000,
-    serviceEnv: opts.serviceEnv,
-    log,
-  });
+  const pipeline = await runPipelineBench(pipelineOptions);
   const stages = await runStageBenches({
     corpus,
     embedded: embed.chunks,

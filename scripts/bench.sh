@@ -8,8 +8,5 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-check_prerequisites
-ensure_node_modules
-build
-bash "$REPO/scripts/stack/stack.sh" up
+prepare_local
 node "$REPO/dist/bench/main.js" "$@"

@@ -28,3 +28,11 @@ build() {
   log "building (tsc)"
   (cd "$REPO" && npm run --silent build)
 }
+
+# From a fresh clone to a running local stack: prerequisites, npm packages, build, stack up.
+prepare_local() {
+  check_prerequisites
+  ensure_node_modules
+  build
+  bash "$REPO/scripts/stack/stack.sh" up
+}

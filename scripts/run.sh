@@ -5,10 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-check_prerequisites
-ensure_node_modules
-build
-bash "$REPO/scripts/stack/stack.sh" up
+prepare_local
 log "provisioning topics, schemas and index"
 node "$REPO/dist/tools/provision/main.js"
 bash "$REPO/scripts/services.sh" up

@@ -5,6 +5,20 @@ import { parse } from 'yaml';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
+/** Compose services that keep running (provision is a one-shot job). */
+const LONG_RUNNING = [
+  'kafka',
+  'schema-registry',
+  'elasticsearch',
+  'gateway',
+  'chunker',
+  'embedder',
+  'indexer',
+  'kafka-exporter',
+  'prometheus',
+  'grafana',
+];
+
 /** `docker compose` (plugin) or `docker-compose` (Debian package): both validate without an engine. */
 function composeCommand(): string[] | undefined {
   if (spawnSync('docker', ['compose', 'version']).status === 0) return ['docker', 'compose'];
@@ -24,19 +38,7 @@ describe('docker-compose.yml', () => {
     if (!cmd)
       throw new Error('neither `docker compose` nor `docker-compose` is installed (.ci/run installs the Debian package docker-compose)');
     const out = composeConfig(cmd);
-    for (const service of [
-      'kafka',
-      'schema-registry',
-      'elasticsearch',
-      'provision',
-      'gateway',
-      'chunker',
-      'embedder',
-      'indexer',
-      'kafka-exporter',
-      'prometheus',
-      'grafana',
-    ]) {
+    for (const service of [...LONG_RUNNING, 'provision']) {
       expect(out).toMatch(new RegExp(`^  ${service}:`, 'm'));
     }
   });
@@ -46,18 +48,7 @@ describe('docker-compose.yml', () => {
     const resolved = parse(composeConfig(cmd)) as {
       services: Record<string, { healthcheck?: unknown; depends_on?: Record<string, { condition: string }> }>;
     };
-    for (const name of [
-      'kafka',
-      'schema-registry',
-      'elasticsearch',
-      'gateway',
-      'chunker',
-      'embedder',
-      'indexer',
-      'kafka-exporter',
-      'prometheus',
-      'grafana',
-    ]) {
+    for (const name of LONG_RUNNING) {
       expect({ name, healthcheck: resolved.services[name].healthcheck !== undefined }).toEqual({ name, healthcheck: true });
     }
     for (const name of ['gateway', 'chunker', 'embedder', 'indexer']) {
