@@ -1,9 +1,19 @@
 import { Client } from '@elastic/elasticsearch';
-import { topicNames, type TopicNames } from '@rag/contracts';
+import { topicNames, type DocumentSubmitted, type TopicNames } from '@rag/contracts';
 import { Kafka, logLevel } from 'kafkajs';
 import { provisionIndex, provisionSchemas, provisionTopics } from '../tools/provision/provision';
 import { STACK, uniqueSuffix } from '../test/support/env';
 import { freePort, ServiceProcess, waitFor, type ServiceName } from '../test/support/services';
+
+/** What every benchmark section that runs services needs. */
+export interface BenchRunOptions {
+  corpus: DocumentSubmitted[];
+  partitions: number;
+  drainTimeoutMs: number;
+  /** Per-service environment overrides (recorded in the report). */
+  serviceEnv: Partial<Record<ServiceName, Record<string, string>>>;
+  log: (line: string) => void;
+}
 
 /**
  * The pipeline on the local stack for one benchmark run, like test/support/pipeline.ts (which

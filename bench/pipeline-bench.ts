@@ -2,7 +2,7 @@ import type { DocumentSubmitted } from '@rag/contracts';
 import { join } from 'node:path';
 import { STACK } from '../test/support/env';
 import { DIMENSIONS } from './chunk-embed';
-import { BenchPipeline } from './bench-pipeline';
+import { BenchPipeline, type BenchRunOptions } from './bench-pipeline';
 import type { ServiceName } from '../test/support/services';
 import { resubmit } from './corpus';
 import { IndexedTracker, type DocumentProgress } from './indexed-tracker';
@@ -65,17 +65,11 @@ export function throughputOf(ids: string[], docs: Map<string, DocumentProgress>)
   };
 }
 
-export interface PipelineBenchOptions {
-  corpus: DocumentSubmitted[];
-  partitions: number;
+export interface PipelineBenchOptions extends BenchRunOptions {
   loadFractions: number[];
   latencySeconds: number;
   /** Seconds at each open-loop rate before measuring. */
   warmupSeconds: number;
-  drainTimeoutMs: number;
-  /** Per-service environment overrides (recorded in the report). */
-  serviceEnv: Partial<Record<ServiceName, Record<string, string>>>;
-  log: (line: string) => void;
 }
 
 /**

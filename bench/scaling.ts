@@ -1,8 +1,7 @@
-import { chunkId, ContractSerde, type Chunk, type DocumentSubmitted } from '@rag/contracts';
+import { chunkId, ContractSerde, type Chunk } from '@rag/contracts';
 import { STACK } from '../test/support/env';
 import { FakeOpenAIServer } from '../test/support/fake-openai-server';
-import type { ServiceName } from '../test/support/services';
-import { BenchPipeline } from './bench-pipeline';
+import { BenchPipeline, type BenchRunOptions } from './bench-pipeline';
 import { DIMENSIONS } from './chunk-embed';
 import { resubmit } from './corpus';
 import { IndexedTracker, type DocumentProgress } from './indexed-tracker';
@@ -35,19 +34,13 @@ export interface ScalingResult {
   speedup: Record<string, number>;
 }
 
-export interface ScalingOptions {
-  corpus: DocumentSubmitted[];
+export interface ScalingOptions extends BenchRunOptions {
   /** The corpus's chunks (as the chunker makes them), to pre-fill the chunks topic directly. */
   chunks: Chunk[];
   embedderCounts: number[];
-  partitions: number;
   latencyMs: number;
   maxInputsPerRequest: number;
   batchingMaxInputs: number;
-  drainTimeoutMs: number;
-  /** Per-service environment overrides (recorded in the report). */
-  serviceEnv: Partial<Record<ServiceName, Record<string, string>>>;
-  log: (line: string) => void;
 }
 
 /**

@@ -1,15 +1,7 @@
-import {
-  ContractSerde,
-  type ConsumerStage,
-  type ContractName,
-  type ContractTypes,
-  type DocumentSubmitted,
-  type EmbeddedChunk,
-} from '@rag/contracts';
+import { ContractSerde, type ConsumerStage, type ContractName, type ContractTypes, type EmbeddedChunk } from '@rag/contracts';
 import type { Admin } from 'kafkajs';
 import { STACK } from '../test/support/env';
-import type { ServiceName } from '../test/support/services';
-import { BenchPipeline } from './bench-pipeline';
+import { BenchPipeline, type BenchRunOptions } from './bench-pipeline';
 import { DIMENSIONS } from './chunk-embed';
 import { peakRssMiB, round, sleep } from './stats';
 
@@ -24,14 +16,9 @@ export interface StageThroughput {
   peakRssMiB: number;
 }
 
-export interface StageBenchOptions {
-  corpus: DocumentSubmitted[];
+export interface StageBenchOptions extends BenchRunOptions {
   /** The corpus's chunks with their hashing vectors, as the embedder makes them. */
   embedded: EmbeddedChunk[];
-  partitions: number;
-  drainTimeoutMs: number;
-  serviceEnv: Partial<Record<ServiceName, Record<string, string>>>;
-  log: (line: string) => void;
 }
 
 /**
