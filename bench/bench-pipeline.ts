@@ -24,6 +24,7 @@ export class BenchPipeline {
   readonly id = uniqueSuffix();
   readonly prefix = `b${this.id}`;
   readonly alias = `rag-chunks-${this.prefix}`;
+  readonly registryAlias = `rag-documents-${this.prefix}`;
   readonly topics: TopicNames = topicNames(this.prefix);
   readonly kafka = new Kafka({ clientId: `bench-${this.id}`, brokers: STACK.brokers, logLevel: logLevel.NOTHING });
   readonly services = new Map<string, ServiceProcess>();
@@ -41,7 +42,7 @@ export class BenchPipeline {
     });
     await provisionSchemas(STACK.registryUrl, this.topics);
     const es = new Client({ node: STACK.elasticsearchUrl });
-    await provisionIndex(es, this.alias, this.options.dimensions);
+    await provisionIndex(es, this.alias, this.options.dimensions, this.registryAlias);
     await es.close();
   }
 
@@ -52,6 +53,8 @@ export class BenchPipeline {
       ELASTICSEARCH_URL: STACK.elasticsearchUrl,
       TOPIC_PREFIX: this.prefix,
       ES_INDEX_ALIAS: this.alias,
+      ES_REGISTRY_ALIAS: this.registryAlias,
+      REGISTRY_GROUP_ID: `${this.prefix}-registry`,
       EMBEDDING_DIMENSIONS: String(this.options.dimensions),
       LOG_LEVEL: 'warn',
       // The services default to group `rag-<stage>` whatever the prefix: concurrent pipelines on
@@ -101,8 +104,10 @@ export class BenchPipeline {
     await admin.deleteTopics({ topics }).catch(() => undefined);
     await admin.disconnect();
     const es = new Client({ node: STACK.elasticsearchUrl });
-    await es.indices.delete({ index: `${this.alias}-*`, ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
-    await es.indices.deleteIndexTemplate({ name: `${this.alias}-template` }).catch(() => undefined);
+    for (const alias of [this.alias, this.registryAlias]) {
+      await es.indices.delete({ index: `${alias}-*`, ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
+      await es.indices.deleteIndexTemplate({ name: `${alias}-template` }).catch(() => undefined);
+    }
     await es.close();
   }
 }

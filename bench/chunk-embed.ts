@@ -1,9 +1,8 @@
 import type { DocumentSubmitted, EmbeddedChunk } from '@rag/contracts';
-import { HashingEmbeddingProvider } from '@rag/embedding';
+import { embeddingInput, HashingEmbeddingProvider } from '@rag/embedding';
 import { chunkDocument } from '../services/chunker/src/chunk-document';
 import { chunkerConfigSchema } from '../services/chunker/src/chunker.config';
 import { RecursiveTokenSplitter } from '../services/chunker/src/text-splitter';
-import { embeddingInput } from '../services/embedder/src/embedder.handler';
 
 /** The vector size of every run (the services' default). */
 export const DIMENSIONS = 384;

@@ -21,6 +21,7 @@ export class Pipeline {
   readonly id = uniqueSuffix();
   readonly prefix = `t${this.id}`;
   readonly alias = `rag-chunks-${this.id}`;
+  readonly registryAlias = `rag-documents-${this.id}`;
   readonly topics: TopicNames = topicNames(this.prefix);
   readonly es = new Client({ node: STACK.elasticsearchUrl });
   readonly kafka = new Kafka({ clientId: `test-${this.id}`, brokers: STACK.brokers, logLevel: logLevel.NOTHING });
@@ -41,6 +42,8 @@ export class Pipeline {
       ELASTICSEARCH_URL: STACK.elasticsearchUrl,
       TOPIC_PREFIX: this.prefix,
       ES_INDEX_ALIAS: this.alias,
+      ES_REGISTRY_ALIAS: this.registryAlias,
+      REGISTRY_GROUP_ID: `rag-registry-${this.id}`,
       EMBEDDING_DIMENSIONS: String(this.dimensions),
       LOG_LEVEL: 'info',
       ...this.options.env,
@@ -55,7 +58,7 @@ export class Pipeline {
       eventsRetentionMs: 86_400_000,
     });
     await provisionSchemas(STACK.registryUrl, this.topics);
-    await provisionIndex(this.es, this.alias, this.dimensions);
+    await provisionIndex(this.es, this.alias, this.dimensions, this.registryAlias);
   }
 
   async start(names: ServiceName[] = ['indexer', 'embedder', 'chunker', 'gateway']): Promise<this> {

@@ -53,8 +53,11 @@ const program = new Command('provision')
       const schemas = await provisionSchemas(env.SCHEMA_REGISTRY_URL, topics);
       logger.info({ schemas }, 'schemas registered (BACKWARD)');
       if (!opts.skipElasticsearch) {
-        await provisionIndex(createElasticsearchClient(env), env.ES_INDEX_ALIAS, env.EMBEDDING_DIMENSIONS);
-        logger.info({ alias: env.ES_INDEX_ALIAS, dimensions: env.EMBEDDING_DIMENSIONS }, 'elasticsearch index ready');
+        await provisionIndex(createElasticsearchClient(env), env.ES_INDEX_ALIAS, env.EMBEDDING_DIMENSIONS, env.ES_REGISTRY_ALIAS);
+        logger.info(
+          { alias: env.ES_INDEX_ALIAS, registryAlias: env.ES_REGISTRY_ALIAS, dimensions: env.EMBEDDING_DIMENSIONS },
+          'elasticsearch chunk index and document registry ready',
+        );
       }
     },
   );

@@ -1,5 +1,6 @@
 import type { Client } from '@elastic/elasticsearch';
 import { ContractSerde, type ContractName, type TopicNames, valueSubject } from '@rag/contracts';
+import { ensureRegistryIndex } from '@rag/document-registry';
 import { ensureChunkIndex } from '@rag/search-index';
 import type { Kafka } from 'kafkajs';
 
@@ -93,6 +94,8 @@ export async function setCompatibility(registryUrl: string, subject: string, lev
   if (!res.ok) throw new Error(`setting ${level} on ${subject} failed: HTTP ${res.status} ${await res.text()}`);
 }
 
-export async function provisionIndex(es: Client, alias: string, dimensions: number): Promise<void> {
+/** The chunk index and the document registry index, each behind its alias. */
+export async function provisionIndex(es: Client, alias: string, dimensions: number, registryAlias: string): Promise<void> {
   await ensureChunkIndex(es, alias, dimensions);
+  await ensureRegistryIndex(es, registryAlias);
 }

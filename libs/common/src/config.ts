@@ -39,6 +39,8 @@ export const elasticsearchConfigSchema = z.object({
   ELASTICSEARCH_PASSWORD: z.string().optional(),
   /** Alias that reads and writes go through; the concrete index is `<alias>-000001`. */
   ES_INDEX_ALIAS: z.string().default('rag-chunks'),
+  /** Alias of the document registry index (one record per document: version, status, progress). */
+  ES_REGISTRY_ALIAS: z.string().default('rag-documents'),
 });
 
 export const embeddingConfigSchema = z.object({

@@ -45,6 +45,11 @@ const documentEvent: DocumentEvent = {
   chunkIndices: [0, 1],
   reason: null,
   submittedAt: 1_767_614_400_123,
+  title: 'Handbook',
+  source: 'http',
+  contentType: 'text/markdown',
+  contentHash: 'ab'.repeat(32),
+  metadata: { team: 'search' },
 };
 
 const samples: { [N in ContractName]: ContractTypes[N] } = {
@@ -102,13 +107,16 @@ describe('Avro contracts match the TypeScript types', () => {
       ['DocumentSubmitted', { ...documentSubmitted, title: null, source: null }],
       ['Chunk', { ...chunk, title: null, heading: null }],
       ['EmbeddedChunk', { ...embeddedChunk, title: null, heading: null }],
-      ['DocumentEvent', { ...documentEvent, stage: null, chunkCount: null, reason: null, submittedAt: null }],
+      [
+        'DocumentEvent',
+        { ...documentEvent, stage: null, chunkCount: null, reason: null, submittedAt: null, title: null, source: null, contentHash: null },
+      ],
     ];
     for (const [name, value] of nulls) expect({ name, valid: typeOf(name).isValid(value) }).toEqual({ name, valid: true });
   });
 
   it('rejects values of the wrong type', () => {
-    expect(typeOf('DocumentEvent').isValid({ ...documentEvent, type: 'DELETED' })).toBe(false);
+    expect(typeOf('DocumentEvent').isValid({ ...documentEvent, type: 'PURGED' })).toBe(false);
     expect(typeOf('Chunk').isValid({ ...chunk, chunkIndex: 1.5 })).toBe(false);
     expect(typeOf('DocumentSubmitted').isValid({ ...documentSubmitted, content: 'not bytes' })).toBe(false);
     expect(typeOf('DocumentSubmitted').isValid({ ...documentSubmitted, metadata: { n: 1 } })).toBe(false);
@@ -122,6 +130,26 @@ describe('Avro contracts match the TypeScript types', () => {
 });
 
 describe('BACKWARD schema evolution', () => {
+  it('DocumentEvent (DELETED, SUPERSEDED, document facts) reads events written with its first schema', () => {
+    const current = recordSchema('DocumentEvent');
+    const added = ['title', 'source', 'contentType', 'contentHash', 'metadata'];
+    const first = {
+      ...current,
+      fields: current.fields
+        .filter((f) => !added.includes(f.name))
+        .map((f) =>
+          f.name === 'type'
+            ? { ...f, type: { type: 'enum', name: 'DocumentEventType', symbols: ['ACCEPTED', 'CHUNKED', 'INDEXED', 'FAILED'] } }
+            : f,
+        ),
+    };
+    const writer = avro.Type.forSchema(first as unknown as Schema);
+    const reader = typeOf('DocumentEvent');
+    const { title: _t, source: _s, contentType: _c, contentHash: _h, metadata: _m, ...old } = documentEvent;
+    const read = reader.fromBuffer(writer.toBuffer(old), reader.createResolver(writer));
+    expect(read).toEqual({ ...old, title: null, source: null, contentType: null, contentHash: null, metadata: {} });
+  });
+
   const v1Schema = loadSchema('DocumentSubmitted') as unknown as RecordSchema;
   const v1 = avro.Type.forSchema(v1Schema as unknown as Schema);
   const withField = (field: Record<string, unknown>) =>

@@ -10,6 +10,8 @@ export const Headers = {
   errorMessage: 'x-error-message',
   stage: 'x-stage',
   replayedAt: 'x-replayed-at',
+  /** On a tombstone: the newest version it deletes (optional; the registry's current version otherwise). */
+  documentVersion: 'x-document-version',
 } as const;
 
 export type HeaderName = (typeof Headers)[keyof typeof Headers];

@@ -4,3 +4,4 @@ export * from './headers';
 export * from './schemas';
 export * from './serde';
 export * from './ids';
+export * from './events';

@@ -35,7 +35,7 @@ export interface EmbeddedChunk extends Chunk {
   model: string;
 }
 
-export type DocumentEventType = 'ACCEPTED' | 'CHUNKED' | 'INDEXED' | 'FAILED';
+export type DocumentEventType = 'ACCEPTED' | 'CHUNKED' | 'INDEXED' | 'FAILED' | 'DELETED' | 'SUPERSEDED';
 
 export interface DocumentEvent {
   documentId: string;
@@ -47,4 +47,9 @@ export interface DocumentEvent {
   chunkIndices: number[];
   reason: string | null;
   submittedAt: number | null;
+  title: string | null;
+  source: string | null;
+  contentType: string | null;
+  contentHash: string | null;
+  metadata: Metadata;
 }

@@ -5,3 +5,5 @@ export * from './embedding-metrics';
 export * from './create-provider';
 export * from './tokenizer';
 export * from './embedding.module';
+export * from './embedding-key';
+export * from './embedding-cache';

@@ -1,3 +1,4 @@
+import { embeddingInput, embeddingKey } from '@rag/embedding';
 import type { EmbeddedChunk } from '@rag/contracts';
 
 /** The Elasticsearch document of a chunk (the `_id` is the chunk id). */
@@ -13,6 +14,8 @@ export interface ChunkDocument {
   tokenCount: number;
   metadata: Record<string, string>;
   model: string;
+  /** Model, dimensions and input text hashed: the embedding cache's key. */
+  embeddingKey: string;
   submittedAt: number;
   indexedAt: number;
   embedding: number[];
@@ -31,6 +34,7 @@ export function toChunkDocument(chunk: EmbeddedChunk, indexedAt: number): ChunkD
     tokenCount: chunk.tokenCount,
     metadata: chunk.metadata,
     model: chunk.model,
+    embeddingKey: embeddingKey(chunk.model, chunk.embedding.length, embeddingInput(chunk)),
     submittedAt: chunk.submittedAt,
     indexedAt,
     embedding: chunk.embedding,

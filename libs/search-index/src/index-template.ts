@@ -38,6 +38,7 @@ export function chunkIndexTemplate(alias: string, dimensions: number) {
           tokenCount: { type: 'integer' as const },
           metadata: { type: 'flattened' as const },
           model: { type: 'keyword' as const },
+          embeddingKey: { type: 'keyword' as const },
           submittedAt: { type: 'date' as const, format: 'epoch_millis' },
           indexedAt: { type: 'date' as const, format: 'epoch_millis' },
           embedding: {
@@ -77,4 +78,6 @@ export async function ensureChunkIndex(client: Client, alias: string, dimensions
       throw new Error(`index ${index} has ${dims}-dimensional vectors but EMBEDDING_DIMENSIONS=${dimensions}`);
     }
   }
+  // Additive mapping changes (new fields) reach indices created by an older template.
+  await client.indices.putMapping({ index: alias, properties: chunkIndexTemplate(alias, dimensions).template.mappings.properties });
 }

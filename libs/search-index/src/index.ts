@@ -1,2 +1,3 @@
 export * from './index-template';
 export * from './chunk-document';
+export * from './chunk-deletes';

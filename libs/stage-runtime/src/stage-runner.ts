@@ -1,4 +1,4 @@
-import type { ContractName, ContractSerde, ContractTypes, DocumentEvent, TopicNames } from '@rag/contracts';
+import { lifecycleEvent, type ContractName, type ContractSerde, type ContractTypes, type TopicNames } from '@rag/contracts';
 import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { IDEMPOTENT_PRODUCER, classifyError, errorMessage, type ErrorKind } from '@rag/common';
@@ -25,6 +25,8 @@ interface Slot<T> {
   headers: Record<string, string>;
   attempt: number;
   value?: T;
+  /** A Kafka tombstone (null value), handed to the handler's `handleTombstone`. */
+  tombstone?: boolean;
   outputs?: OutboundRecord[];
   encoded?: Encoded[];
   failure?: Failure;
@@ -199,6 +201,10 @@ export class StageRunner<N extends ContractName> {
       messages.map(async (message) => {
         const headers = headersToStrings(message.headers);
         const slot: Slot<ContractTypes[N]> = { message, headers, attempt: attemptOf(headers) };
+        if (message.value === null && this.handler.handleTombstone) {
+          slot.tombstone = true;
+          return slot;
+        }
         try {
           slot.value = await this.serde.decode(this.handler.input, message.value);
         } catch (error) {
@@ -210,7 +216,8 @@ export class StageRunner<N extends ContractName> {
   }
 
   private async handle(batch: Batch, slots: Slot<ContractTypes[N]>[]): Promise<void> {
-    const ready = slots.filter((s) => !s.failure);
+    for (const slot of slots.filter((s) => s.tombstone)) this.handleTombstone(batch, slot);
+    const ready = slots.filter((s) => !s.failure && !s.tombstone);
     if (ready.length === 0) return;
     const records: InboundRecord<ContractTypes[N]>[] = ready.map((s) => ({
       value: s.value as ContractTypes[N],
@@ -237,6 +244,21 @@ export class StageRunner<N extends ContractName> {
       this.logger.warn({ err: error, records: ready.length, kind: failure.kind }, 'handler failed for the whole slice');
     } finally {
       timer();
+    }
+  }
+
+  private handleTombstone(batch: Batch, slot: Slot<ContractTypes[N]>): void {
+    try {
+      slot.outputs = this.handler.handleTombstone!({
+        key: slot.message.key?.toString('utf8') ?? null,
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: slot.message.offset,
+        headers: slot.headers,
+        attempt: slot.attempt,
+      });
+    } catch (error) {
+      slot.failure = { error, kind: classifyError(error) };
     }
   }
 
@@ -304,17 +326,15 @@ export class StageRunner<N extends ContractName> {
     const documentId = slot.message.key?.toString('utf8');
     if (!documentId) return undefined;
     const value = slot.value as { version?: number; submittedAt?: number } | undefined;
-    const event: DocumentEvent = {
+    const event = lifecycleEvent('FAILED', {
       documentId,
       version: value?.version ?? 0,
-      type: 'FAILED',
       at: now,
       stage: this.settings.stage,
-      chunkCount: null,
       chunkIndices: value && 'chunkIndex' in value ? [(value as { chunkIndex: number }).chunkIndex] : [],
       reason: reason.slice(0, 1_000),
       submittedAt: value?.submittedAt ?? null,
-    };
+    });
     try {
       return { key: documentId, value: this.serde.encode('DocumentEvent', event) };
     } catch (error) {

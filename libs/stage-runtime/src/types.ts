@@ -12,6 +12,9 @@ export interface InboundRecord<T> {
   attempt: number;
 }
 
+/** A Kafka tombstone (null value) read from the stage's input: key = the id it deletes. */
+export type TombstoneRecord = Omit<InboundRecord<null>, 'value'>;
+
 /** A record a handler wants produced; the runtime encodes it with the contract's schema. */
 export type OutboundRecord = {
   [N in ContractName]: { topic: string; key: string; contract: N; value: ContractTypes[N] };
@@ -31,6 +34,11 @@ export interface StageHandler<N extends ContractName = ContractName> {
   /** Contracts the stage produces and to which topic; their schemas are registered at start. */
   readonly writes: ReadonlyArray<{ contract: ContractName; topic: string }>;
   handle(records: InboundRecord<ContractTypes[N]>[]): Promise<RecordResult[]>;
+  /**
+   * Outputs for a tombstone, produced in log order with the slice's other outputs. A stage
+   * without it dead-letters tombstones as undecodable.
+   */
+  handleTombstone?(record: TombstoneRecord): OutboundRecord[];
 }
 
 export interface StageRuntimeSettings {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { SERVICE_CONFIG, TOPICS } from '@rag/common';
-import type { DocumentEvent, DocumentSubmitted, TopicNames } from '@rag/contracts';
-import type { InboundRecord, OutboundRecord, RecordResult, StageHandler } from '@rag/stage-runtime';
+import { PermanentError, SERVICE_CONFIG, TOPICS } from '@rag/common';
+import { documentFacts, Headers, lifecycleEvent, type DocumentSubmitted, type TopicNames } from '@rag/contracts';
+import type { InboundRecord, OutboundRecord, RecordResult, StageHandler, TombstoneRecord } from '@rag/stage-runtime';
 import type { ChunkerConfig } from './chunker.config';
 import { chunkDocument } from './chunk-document';
 import { RecursiveTokenSplitter } from './text-splitter';
@@ -37,17 +37,20 @@ export class ChunkerHandler implements StageHandler<'DocumentSubmitted'> {
   chunk(doc: DocumentSubmitted): OutboundRecord[] {
     const chunks = chunkDocument(doc, this.splitter, this.config.CHUNK_MAX_PER_DOCUMENT);
     const outputs: OutboundRecord[] = chunks.map((value) => ({ topic: this.topics.chunks, key: doc.documentId, contract: 'Chunk', value }));
-    const event: DocumentEvent = {
-      documentId: doc.documentId,
-      version: doc.version,
-      type: 'CHUNKED',
-      at: Date.now(),
-      stage: 'chunker',
-      chunkCount: chunks.length,
-      chunkIndices: [],
-      reason: null,
-      submittedAt: doc.submittedAt,
-    };
+    const event = lifecycleEvent('CHUNKED', { ...documentFacts(doc), stage: 'chunker', chunkCount: chunks.length });
     return [...outputs, { topic: this.topics.events, key: doc.documentId, contract: 'DocumentEvent', value: event }];
+  }
+
+  /**
+   * A tombstone on the documents topic deletes the document: it becomes a DELETED event, in log
+   * order after the events of the versions submitted before it; the indexer's registry projector
+   * then removes the chunks.
+   */
+  handleTombstone(record: TombstoneRecord): OutboundRecord[] {
+    if (!record.key) throw new PermanentError('tombstone without a key: the key must be the documentId to delete');
+    const header = Number(record.headers[Headers.documentVersion] ?? 0);
+    const version = Number.isSafeInteger(header) && header > 0 ? header : 0;
+    const event = lifecycleEvent('DELETED', { documentId: record.key, version, stage: 'chunker' });
+    return [{ topic: this.topics.events, key: record.key, contract: 'DocumentEvent', value: event }];
   }
 }

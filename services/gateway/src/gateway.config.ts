@@ -14,8 +14,8 @@ export const gatewayConfigSchema = baseConfigSchema
       .default(10 * 1024 * 1024),
     /** Base of the statusUrl returned by POST /v1/documents; defaults to the request's host. */
     PUBLIC_BASE_URL: z.string().url().optional(),
-    /** Documents whose lifecycle status is kept in memory (least recently updated evicted first). */
-    STATUS_MAX_DOCUMENTS: z.coerce.number().int().positive().default(200_000),
+    /** How often open status streams (SSE) re-read their documents from the registry. */
+    STATUS_POLL_INTERVAL_MS: z.coerce.number().int().min(50).default(250),
     SEARCH_DEFAULT_K: z.coerce.number().int().min(1).max(100).default(10),
   });
 

@@ -7,7 +7,8 @@ import { DocumentsController } from './documents/documents.controller';
 import { gatewayConfigSchema, type GatewayConfig } from './gateway.config';
 import { SearchController } from './search/search.controller';
 import { SearchService } from './search/search.service';
-import { DocumentStatusStore } from './status/document-status.store';
+import { documentRegistryProvider, RegistryIndexInitializer } from './status/registry.provider';
+import { StatusWatcher } from './status/status-watcher';
 
 @Module({
   imports: [
@@ -23,6 +24,6 @@ import { DocumentStatusStore } from './status/document-status.store';
     }),
   ],
   controllers: [DocumentsController, SearchController],
-  providers: [DocumentSubmitter, DocumentStatusStore, SearchService],
+  providers: [DocumentSubmitter, documentRegistryProvider, RegistryIndexInitializer, StatusWatcher, SearchService],
 })
 export class GatewayModule {}

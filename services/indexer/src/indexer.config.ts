@@ -8,6 +8,8 @@ export const indexerConfigSchema = baseConfigSchema
     HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3003),
     EMBEDDING_DIMENSIONS: z.coerce.number().int().min(8).max(4096).default(384),
     STAGE_MAX_BATCH_RECORDS: z.coerce.number().int().min(1).default(500),
+    /** Consumer group of the registry projector (lifecycle events → document registry). */
+    REGISTRY_GROUP_ID: z.string().default('rag-registry'),
   });
 
 export type IndexerConfig = z.infer<typeof indexerConfigSchema>;

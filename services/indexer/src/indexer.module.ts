@@ -3,6 +3,7 @@ import { ServiceCoreModule } from '@rag/common';
 import { StageRuntimeModule } from '@rag/stage-runtime';
 import { indexerConfigSchema } from './indexer.config';
 import { IndexerHandler } from './indexer.handler';
+import { RegistryProjectorModule } from './registry/registry-projector.module';
 
 @Module({
   imports: [
@@ -12,6 +13,7 @@ import { IndexerHandler } from './indexer.handler';
       readiness: ['kafka', 'registry', 'elasticsearch'],
     }),
     StageRuntimeModule.forStage('indexer', IndexerHandler),
+    RegistryProjectorModule,
   ],
 })
 export class IndexerModule {}

@@ -1,6 +1,14 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { CONTRACT_SERDE, IDEMPOTENT_PRODUCER, KAFKA, TOPICS } from '@rag/common';
-import type { ContractSerde, DocumentEvent, DocumentSubmitted, TopicNames } from '@rag/contracts';
+import {
+  documentFacts,
+  Headers,
+  lifecycleEvent,
+  type ContractSerde,
+  type DocumentEvent,
+  type DocumentSubmitted,
+  type TopicNames,
+} from '@rag/contracts';
 import type { Kafka, Producer } from 'kafkajs';
 
 /** Produces accepted documents (and their ACCEPTED event) with the idempotent producer, acks=all. */
@@ -26,25 +34,29 @@ export class DocumentSubmitter implements OnModuleInit, OnModuleDestroy {
     await this.producer.disconnect();
   }
 
-  /** Resolves once Kafka has acknowledged the document (all in-sync replicas). */
-  async submit(doc: DocumentSubmitted): Promise<void> {
-    const accepted: DocumentEvent = {
-      documentId: doc.documentId,
-      version: doc.version,
-      type: 'ACCEPTED',
-      at: Date.now(),
-      stage: 'gateway',
-      chunkCount: null,
-      chunkIndices: [],
-      reason: null,
-      submittedAt: doc.submittedAt,
-    };
+  /** Resolves with the ACCEPTED event once Kafka has acknowledged the document (all in-sync replicas). */
+  async submit(doc: DocumentSubmitted): Promise<DocumentEvent> {
+    const accepted = lifecycleEvent('ACCEPTED', { ...documentFacts(doc), stage: 'gateway' });
     await this.producer.sendBatch({
       acks: -1,
       topicMessages: [
         { topic: this.topics.documents, messages: [{ key: doc.documentId, value: this.serde.encode('DocumentSubmitted', doc) }] },
         { topic: this.topics.events, messages: [{ key: doc.documentId, value: this.serde.encode('DocumentEvent', accepted) }] },
       ],
+    });
+    return accepted;
+  }
+
+  /**
+   * A delete is a tombstone on the documents topic (key = documentId, null value), so it follows
+   * the document's earlier versions through the same partition; `x-document-version` names the
+   * newest version it deletes. Resolves once Kafka has acknowledged it.
+   */
+  async delete(documentId: string, version: number): Promise<void> {
+    await this.producer.send({
+      topic: this.topics.documents,
+      acks: -1,
+      messages: [{ key: documentId, value: null, headers: { [Headers.documentVersion]: String(version) } }],
     });
   }
 }

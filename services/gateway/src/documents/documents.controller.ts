@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import {
   BadRequestException,
   Body,
+  ConflictException,
   Controller,
+  Delete,
   Get,
   HttpCode,
   Inject,
@@ -10,6 +12,7 @@ import {
   Param,
   PayloadTooLargeException,
   Post,
+  Query,
   Req,
   Sse,
   UnsupportedMediaTypeException,
@@ -18,23 +21,26 @@ import {
   type MessageEvent,
 } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
-import { SERVICE_CONFIG } from '@rag/common';
+import { ROOT_LOGGER, SERVICE_CONFIG } from '@rag/common';
 import type { DocumentSubmitted } from '@rag/contracts';
+import { DocumentRegistry, InvalidCursorError, toDocumentStatus, versionStatus } from '@rag/document-registry';
+import type { Logger } from 'pino';
 import type { Request } from 'express';
 import { map, type Observable } from 'rxjs';
 import type { z, ZodTypeAny } from 'zod';
 import type { GatewayConfig } from '../gateway.config';
-import { DocumentStatusStore } from '../status/document-status.store';
+import { DOCUMENT_REGISTRY } from '../status/registry.provider';
+import { StatusWatcher } from '../status/status-watcher';
 import { resolveUploadContentType } from './content-type';
 import { DocumentSubmitter } from './document-submitter';
-import { submitFormSchema, submitJsonSchema } from './submit-document.dto';
+import { listQuerySchema, statusQuerySchema, submitFormSchema, submitJsonSchema } from './submit-document.dto';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export interface AcceptedResponse {
   documentId: string;
   version: number;
-  status: 'accepted';
+  status: 'accepted' | 'deleting';
   statusUrl: string;
 }
 
@@ -53,8 +59,10 @@ function parse<S extends ZodTypeAny>(schema: S, input: unknown): z.output<S> {
 export class DocumentsController {
   constructor(
     private readonly submitter: DocumentSubmitter,
-    private readonly statuses: DocumentStatusStore,
+    private readonly watcher: StatusWatcher,
+    @Inject(DOCUMENT_REGISTRY) private readonly registry: DocumentRegistry,
     @Inject(SERVICE_CONFIG) private readonly config: GatewayConfig,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {}
 
   /** Multipart upload (field `file`) or JSON `{text, title?, metadata?, documentId?}`; 202 once Kafka has it. */
@@ -75,28 +83,77 @@ export class DocumentsController {
         message: `send multipart/form-data with a "file" field or application/json, not "${mediaType || 'nothing'}"`,
       });
     }
-    await this.submitter.submit(doc);
-    const base = this.config.PUBLIC_BASE_URL ?? `${req.protocol}://${req.get('host')}`;
-    this.statuses.markSubmitted(doc);
-    return {
-      documentId: doc.documentId,
-      version: doc.version,
-      status: 'accepted',
-      statusUrl: `${base}/v1/documents/${encodeURIComponent(doc.documentId)}`,
-    };
+    await this.rejectStaleVersion(doc);
+    const accepted = await this.submitter.submit(doc);
+    try {
+      // So that a status read right after 202 knows this version (the projector folds the same event later).
+      await this.registry.recordAcceptance(accepted);
+    } catch (err) {
+      this.logger.warn({ err, documentId: doc.documentId }, 'acceptance not yet in the registry; the projector will add it');
+    }
+    return { documentId: doc.documentId, version: doc.version, status: 'accepted', statusUrl: this.statusUrl(req, doc.documentId) };
   }
 
+  /** Newest first, filtered by status and source, `cursor` from the previous page's `nextCursor`. */
+  @Get()
+  async list(@Query() query: unknown) {
+    const { status, source, limit, cursor } = parse(listQuerySchema, query);
+    try {
+      const page = await this.registry.list({ status, source, limit, cursor });
+      return { documents: page.documents.map(toDocumentStatus), nextCursor: page.nextCursor };
+    } catch (err) {
+      if (err instanceof InvalidCursorError) throw new BadRequestException({ error: 'invalid_cursor', message: err.message });
+      throw err;
+    }
+  }
+
+  /** The current version's status, or with `?version=` what became of that version. */
   @Get(':id')
-  status(@Param('id') id: string) {
-    const status = this.statuses.get(id);
-    if (!status) throw new NotFoundException({ error: 'not_found', message: `no document ${id} is known (yet)` });
-    return status;
+  async status(@Param('id') id: string, @Query() query: unknown) {
+    const { version } = parse(statusQuerySchema, query);
+    const stored = await this.registry.get(id);
+    const answer = stored && (version === undefined ? toDocumentStatus(stored.record) : versionStatus(stored.record, version));
+    if (!answer) {
+      const what = version === undefined ? `document ${id}` : `version ${version} of document ${id}`;
+      throw new NotFoundException({ error: 'not_found', message: `no ${what} is known` });
+    }
+    return answer;
   }
 
-  /** Server-Sent Events: the status now, then on every change, until indexed or failed. */
+  /** Deletes every version: a tombstone through the pipeline; the status becomes `deleted` once no chunk is searchable. */
+  @Delete(':id')
+  @HttpCode(202)
+  async delete(@Req() req: Request, @Param('id') id: string): Promise<AcceptedResponse> {
+    const stored = await this.registry.get(id);
+    if (!stored) throw new NotFoundException({ error: 'not_found', message: `no document ${id} is known` });
+    await this.submitter.delete(id, stored.record.version);
+    return { documentId: id, version: stored.record.version, status: 'deleting', statusUrl: this.statusUrl(req, id) };
+  }
+
+  /** Server-Sent Events: the status now, then on every change, until indexed, failed or deleted. */
   @Sse(':id/events')
   events(@Param('id') id: string): Observable<MessageEvent> {
-    return this.statuses.watch(id).pipe(map((status) => ({ type: 'status', data: status })));
+    return this.watcher.watch(id).pipe(map((status) => ({ type: 'status', data: status })));
+  }
+
+  /** A caller-chosen version must be newer than what the registry holds (or the same, to re-send it). */
+  private async rejectStaleVersion(doc: DocumentSubmitted): Promise<void> {
+    const current = (await this.registry.get(doc.documentId))?.record;
+    if (!current) return;
+    const deleted = current.deletedVersion !== null && doc.version <= current.deletedVersion;
+    if (doc.version < current.version || deleted) {
+      throw new ConflictException({
+        error: 'version_conflict',
+        message: deleted
+          ? `version ${doc.version} of ${doc.documentId} was deleted; submit a version above ${current.deletedVersion}`
+          : `version ${doc.version} of ${doc.documentId} is older than the current version ${current.version}`,
+      });
+    }
+  }
+
+  private statusUrl(req: Request, documentId: string): string {
+    const base = this.config.PUBLIC_BASE_URL ?? `${req.protocol}://${req.get('host')}`;
+    return `${base}/v1/documents/${encodeURIComponent(documentId)}`;
   }
 
   private fromJson(body: unknown): DocumentSubmitted {

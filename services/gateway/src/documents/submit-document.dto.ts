@@ -44,3 +44,16 @@ export const submitFormSchema = z.object({
 });
 
 export type SubmitJson = z.infer<typeof submitJsonSchema>;
+
+/** Query of GET /v1/documents. */
+export const listQuerySchema = z
+  .object({
+    status: z.enum(['accepted', 'chunked', 'indexing', 'indexed', 'failed', 'deleted']).optional(),
+    source: z.string().max(256).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    cursor: z.string().max(2048).optional(),
+  })
+  .strict();
+
+/** Query of GET /v1/documents/:id. */
+export const statusQuerySchema = z.object({ version: z.coerce.number().int().nonnegative().optional() }).strict();

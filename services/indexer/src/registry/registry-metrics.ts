@@ -1,0 +1,41 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+/** Metrics of the registry projector (lifecycle events → document registry, chunk deletes). */
+export class RegistryMetrics {
+  readonly events: Counter<'type'>;
+  readonly undecodable: Counter;
+  readonly failures: Counter;
+  readonly chunksDeleted: Counter<'reason'>;
+  readonly batchSeconds: Histogram;
+
+  constructor(registry: Registry) {
+    this.events = new Counter({
+      name: 'rag_registry_events_total',
+      help: 'Lifecycle events folded into the document registry, by type.',
+      labelNames: ['type'],
+      registers: [registry],
+    });
+    this.undecodable = new Counter({
+      name: 'rag_registry_undecodable_events_total',
+      help: 'Lifecycle events skipped because they did not decode.',
+      registers: [registry],
+    });
+    this.failures = new Counter({
+      name: 'rag_registry_projection_failures_total',
+      help: 'Batches whose projection failed (Elasticsearch unavailable, write conflicts) and were retried in place.',
+      registers: [registry],
+    });
+    this.chunksDeleted = new Counter({
+      name: 'rag_registry_chunks_deleted_total',
+      help: 'Chunks removed from the index: superseded (a newer version is searchable), deleted (tombstone), stale (late writes of old versions).',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
+    this.batchSeconds = new Histogram({
+      name: 'rag_registry_batch_duration_seconds',
+      help: 'Time to project one batch of lifecycle events (fold, chunk deletes, registry write).',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+  }
+}
