@@ -5,6 +5,29 @@ import { provisionIndex, provisionSchemas, provisionTopics } from '../../tools/p
 import { STACK, uniqueSuffix } from './env';
 import { freePort, ServiceProcess, waitFor, type ServiceName } from './services';
 
+/** What GET /v1/documents/:id answers (the fields tests read). */
+export interface StatusAnswer {
+  documentId: string;
+  version: number;
+  status: string;
+  chunkCount: number | null;
+  indexedChunks: number;
+  searchableVersion: number | null;
+  failures: { stage: string; reason: string }[];
+  history: { version: number; status: string }[];
+  currentVersion?: number;
+}
+
+export interface SearchHitAnswer {
+  chunkId: string;
+  documentId: string;
+  version: number;
+  chunkIndex: number;
+  text: string;
+  score: number;
+  metadata: Record<string, string>;
+}
+
 export interface PipelineOptions {
   partitions?: number;
   dimensions?: number;
@@ -186,14 +209,79 @@ export class Pipeline {
     return docs.flatMap((d) => d.dup.buckets.map((b) => `${d.key}#${b.key}`));
   }
 
-  async status(
-    documentId: string,
-  ): Promise<
-    { status: string; chunkCount: number | null; indexedChunks: number; failures: { stage: string; reason: string }[] } | undefined
-  > {
-    const res = await fetch(`${this.gatewayUrl}/v1/documents/${encodeURIComponent(documentId)}`);
+  async status(documentId: string, version?: number): Promise<StatusAnswer | undefined> {
+    const query = version === undefined ? '' : `?version=${version}`;
+    const res = await fetch(`${this.gatewayUrl}/v1/documents/${encodeURIComponent(documentId)}${query}`);
     if (res.status === 404) return undefined;
-    return (await res.json()) as never;
+    if (!res.ok) throw new Error(`status of ${documentId}: HTTP ${res.status} ${await res.text()}`);
+    return (await res.json()) as StatusAnswer;
+  }
+
+  /** POST /v1/search; the hits. */
+  async search(body: { query: string; k?: number; hybrid?: boolean; filter?: object }): Promise<SearchHitAnswer[]> {
+    const res = await fetch(`${this.gatewayUrl}/v1/search`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`search: HTTP ${res.status} ${await res.text()}`);
+    return ((await res.json()) as { hits: SearchHitAnswer[] }).hits;
+  }
+
+  /** A Kafka tombstone (null value) for the document, as any producer would send to delete it. */
+  async produceTombstone(documentId: string): Promise<void> {
+    const { producer } = await this.connectProducer();
+    await producer.send({ topic: this.topics.documents, acks: -1, messages: [{ key: documentId, value: null }] });
+  }
+
+  /**
+   * Chunks per version of one document as a search sees them now: no refresh, so this is what a
+   * user's search would find at this moment.
+   */
+  async searchableChunksByVersion(documentId: string): Promise<Map<number, number>> {
+    const res = await this.es.search({
+      index: this.alias,
+      size: 0,
+      query: { term: { documentId } },
+      aggs: { versions: { terms: { field: 'version', size: 100 } } },
+    });
+    const buckets = (res.aggregations?.versions as { buckets: { key: number; doc_count: number }[] }).buckets;
+    return new Map(buckets.map((b) => [b.key, b.doc_count]));
+  }
+
+  /** Every consumer group of the pipeline has committed up to the end of its topics. */
+  async waitForIdle(timeoutMs = 120_000): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    const groups: [string, string[]][] = [
+      [`rag-chunker-${this.id}`, [this.topics.documents]],
+      [`rag-embedder-${this.id}`, [this.topics.chunks]],
+      [`rag-indexer-${this.id}`, [this.topics.embeddings]],
+      [`rag-registry-${this.id}`, [this.topics.events]],
+    ];
+    try {
+      await waitFor(
+        'the pipeline to be idle',
+        async () => {
+          for (const [groupId, topics] of groups) {
+            for (const topic of topics) {
+              const ends = await admin.fetchTopicOffsets(topic);
+              const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+              for (const end of ends) {
+                const at = committed.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+                const done = BigInt(end.high) === BigInt(end.low) || BigInt(at) >= BigInt(end.high);
+                if (!done) return false;
+              }
+            }
+          }
+          return true;
+        },
+        timeoutMs,
+        250,
+      );
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   async waitForStatus(documentIds: string[], wanted: string, timeoutMs = 120_000): Promise<void> {
