@@ -1,4 +1,4 @@
-import { RegistryUnavailableError, UndecodableRecordError } from '@rag/contracts';
+import { RegistryUnavailableError, SchemaViolationError, UndecodableRecordError } from '@rag/contracts';
 import { classifyError, errorMessage, PermanentError, TransientError } from './errors';
 
 /** An HTTP-ish error as SDKs throw them: an Error with a numeric `status`. */
@@ -55,7 +55,9 @@ describe('classifyError', () => {
   });
 
   it('treats a value that does not match its Avro schema as permanent', () => {
-    expect(classifyError(new TypeError('Chunk does not match its Avro schema at: text'))).toBe('permanent');
+    expect(classifyError(new SchemaViolationError('Chunk does not match its Avro schema at: text'))).toBe('permanent');
+    // Classified by type where it is created, not by the wording of a message.
+    expect(classifyError(new TypeError('Chunk does not match its Avro schema at: text'))).toBe('transient');
   });
 
   it('treats anything unknown as transient (retrying costs time, dead-lettering loses a document)', () => {

@@ -1,4 +1,4 @@
-import { RegistryUnavailableError, UndecodableRecordError } from '@rag/contracts';
+import { RegistryUnavailableError, SchemaViolationError, UndecodableRecordError } from '@rag/contracts';
 
 export type ErrorKind = 'transient' | 'permanent';
 
@@ -34,7 +34,7 @@ export function classifyError(err: unknown): ErrorKind {
   if (err instanceof StageError) return err.kind;
   if (err instanceof UndecodableRecordError) return 'permanent';
   if (err instanceof RegistryUnavailableError) return 'transient';
-  if (err instanceof TypeError && /Avro schema/.test(err.message)) return 'permanent';
+  if (err instanceof SchemaViolationError) return 'permanent';
   const e = err as { status?: unknown; statusCode?: unknown; code?: unknown; meta?: { statusCode?: unknown } };
   const status = [e?.status, e?.statusCode, e?.meta?.statusCode].find((s): s is number => typeof s === 'number');
   if (status !== undefined)

@@ -16,6 +16,11 @@ export class UndecodableRecordError extends Error {
   override readonly name = 'UndecodableRecordError';
 }
 
+/** A value to encode does not match its contract's schema: a bug or bad input, never retried. */
+export class SchemaViolationError extends TypeError {
+  override readonly name = 'SchemaViolationError';
+}
+
 /** The registry could not be reached: retried later, the record is fine. */
 export class RegistryUnavailableError extends Error {
   override readonly name = 'RegistryUnavailableError';
@@ -68,7 +73,7 @@ export class ContractSerde {
     const type = this.readerType(name);
     const invalid: string[] = [];
     if (!type.isValid(value, { errorHook: (path) => invalid.push(path.join('.')) })) {
-      throw new TypeError(`${name} does not match its Avro schema at: ${invalid.join(', ')}`);
+      throw new SchemaViolationError(`${name} does not match its Avro schema at: ${invalid.join(', ')}`);
     }
     const body = type.toBuffer(value);
     const out = Buffer.allocUnsafe(HEADER_SIZE + body.length);
