@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ConsumerStage, TopicNames } from '@rag/contracts';
 import type { Kafka } from 'kafkajs';
 
 export interface TopicRecord {
@@ -56,4 +57,12 @@ export async function topicSize(kafka: Kafka, topic: string): Promise<number> {
   const offsets = await admin.fetchTopicOffsets(topic);
   await admin.disconnect();
   return offsets.reduce((n, p) => n + Number(BigInt(p.high) - BigInt(p.low)), 0);
+}
+
+/** Every record in all retry tiers of a stage, each with the tier topic it sits in. */
+export async function readRetryTiers(kafka: Kafka, topics: TopicNames, stage: ConsumerStage): Promise<(TopicRecord & { topic: string })[]> {
+  const tiers = await Promise.all(
+    topics.retryTiers(stage).map(async ({ topic }) => (await readTopic(kafka, topic)).map((r) => ({ ...r, topic }))),
+  );
+  return tiers.flat();
 }

@@ -45,14 +45,18 @@ export class Pipeline {
   readonly prefix = `t${this.id}`;
   readonly alias = `rag-chunks-${this.id}`;
   readonly registryAlias = `rag-documents-${this.id}`;
-  readonly topics: TopicNames = topicNames(this.prefix);
+  readonly topics: TopicNames;
   readonly es = new Client({ node: STACK.elasticsearchUrl });
   readonly kafka = new Kafka({ clientId: `test-${this.id}`, brokers: STACK.brokers, logLevel: logLevel.NOTHING });
   readonly services = new Map<string, ServiceProcess>();
   private producer?: Producer;
   private producerReady?: Promise<{ producer: Producer; serde: ContractSerde }>;
 
-  constructor(readonly options: PipelineOptions = {}) {}
+  constructor(readonly options: PipelineOptions = {}) {
+    // Topic names derive from the retry tiers, so tiers are set for every service (options.env) or none.
+    const tiers = options.env?.RETRY_TIERS_MS?.split(',').map(Number);
+    this.topics = topicNames(this.prefix, tiers);
+  }
 
   get dimensions(): number {
     return this.options.dimensions ?? 384;

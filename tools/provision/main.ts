@@ -41,7 +41,7 @@ const program = new Command('provision')
         process.env,
       );
       const logger = createRootLogger('provision', env.LOG_LEVEL);
-      const topics = topicNames(env.TOPIC_PREFIX);
+      const topics = topicNames(env.TOPIC_PREFIX, env.RETRY_TIERS_MS);
       const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: 'rag-provision', logger });
       const report = await provisionTopics(kafka, topics, {
         partitions: opts.partitions,

@@ -1,11 +1,41 @@
 import type { Client } from '@elastic/elasticsearch';
-import { ContractSerde, type ContractName, type TopicNames, valueSubject } from '@rag/contracts';
+import { CONSUMER_STAGES, ContractSerde, type ContractName, type TopicNames, valueSubject } from '@rag/contracts';
 import { ensureRegistryIndex } from '@rag/document-registry';
 import { ensureChunkIndex } from '@rag/search-index';
 import type { Kafka } from 'kafkajs';
 
+const KIB = 1024;
+const MIB = 1024 * KIB;
+
 /** Largest record on the topics that carry whole documents (above the gateway's 10 MiB default limit). */
-export const DOCUMENT_TOPIC_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+export const DOCUMENT_TOPIC_MAX_MESSAGE_BYTES = 16 * MIB;
+/** A chunk is ~400 tokens (a few KiB) plus its document's metadata, which the gateway bounds (~140 KiB by default). */
+export const CHUNK_TOPIC_MAX_MESSAGE_BYTES = 1 * MIB;
+/** An embedded chunk is its chunk plus a vector (at most 4096 floats, 16 KiB). */
+export const EMBEDDING_TOPIC_MAX_MESSAGE_BYTES = CHUNK_TOPIC_MAX_MESSAGE_BYTES + 64 * KIB;
+export const EVENT_TOPIC_MAX_MESSAGE_BYTES = 1 * MIB;
+/** Retry and dead-letter records are the consumed bytes plus failure headers (~1.5 KiB): room on top of the input's limit. */
+export const FAILURE_HEADROOM_BYTES = 64 * KIB;
+
+/**
+ * max.message.bytes of every topic, chosen, not inherited from the broker: a stage's output topic
+ * decides which derived records are dead-lettered as too large (the stage runtime reads it), and
+ * a stage's retry tiers and DLQ always fit any record its input topic accepted.
+ */
+export function maxMessageBytesOf(topics: TopicNames): Map<string, number> {
+  const sizes = new Map<string, number>([
+    [topics.documents, DOCUMENT_TOPIC_MAX_MESSAGE_BYTES],
+    [topics.chunks, CHUNK_TOPIC_MAX_MESSAGE_BYTES],
+    [topics.embeddings, EMBEDDING_TOPIC_MAX_MESSAGE_BYTES],
+    [topics.events, EVENT_TOPIC_MAX_MESSAGE_BYTES],
+  ]);
+  for (const stage of CONSUMER_STAGES) {
+    const failures = sizes.get(topics.input(stage))! + FAILURE_HEADROOM_BYTES;
+    for (const tier of topics.retryTiers(stage)) sizes.set(tier.topic, failures);
+    sizes.set(topics.dlq(stage), failures);
+  }
+  return sizes;
+}
 
 export interface ProvisionOptions {
   partitions: number;
@@ -30,14 +60,14 @@ export async function provisionTopics(kafka: Kafka, topics: TopicNames, opts: Pr
     const existing = new Set(await admin.listTopics());
     const wanted = topics.all();
     const missing = wanted.filter((t) => !existing.has(t));
+    const sizes = maxMessageBytesOf(topics);
+    const dlqs = new Set(CONSUMER_STAGES.map((stage) => topics.dlq(stage)));
     const configFor = (topic: string) => {
       const entries = [{ name: 'min.insync.replicas', value: String(Math.min(2, opts.replicationFactor)) }];
-      if (topic.endsWith('.dlq')) entries.push({ name: 'retention.ms', value: String(opts.dlqRetentionMs) });
+      if (dlqs.has(topic)) entries.push({ name: 'retention.ms', value: String(opts.dlqRetentionMs) });
       if (topic === topics.events) entries.push({ name: 'retention.ms', value: String(opts.eventsRetentionMs) });
-      // Whole documents (up to the gateway's MAX_DOCUMENT_BYTES, 10 MiB by default) travel on these.
-      if ([topics.documents, topics.retry('chunker'), topics.dlq('chunker')].includes(topic)) {
-        entries.push({ name: 'max.message.bytes', value: String(DOCUMENT_TOPIC_MAX_MESSAGE_BYTES) });
-      }
+      const size = sizes.get(topic);
+      if (size !== undefined) entries.push({ name: 'max.message.bytes', value: String(size) });
       return entries;
     };
     if (missing.length > 0) {

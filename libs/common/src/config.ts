@@ -1,3 +1,4 @@
+import { DEFAULT_RETRY_TIERS_MS } from '@rag/contracts';
 import { z } from 'zod';
 
 /** Parses a comma-separated list ("a:1,b:2"). */
@@ -10,6 +11,12 @@ const csv = z
       .filter(Boolean),
   )
   .pipe(z.array(z.string()).min(1));
+
+/** Parses a comma-separated list of positive integers ("5000,30000"). */
+const positiveInts = z
+  .string()
+  .transform((s) => s.split(',').map((p) => Number(p.trim())))
+  .pipe(z.array(z.number().int().positive()).min(1));
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -31,6 +38,11 @@ export const baseConfigSchema = z.object({
     .default('ingest'),
   /** Graceful shutdown: how long in-flight work may take to finish before the process exits. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  /**
+   * Delays of the retry tiers, ms: one topic `<prefix>.<stage>.retry.<delay>` per tier; attempt n
+   * waits in tier min(n, tiers). Here (not in the stage schema) because topic names derive from it.
+   */
+  RETRY_TIERS_MS: positiveInts.default(DEFAULT_RETRY_TIERS_MS.join(',')),
 });
 
 export const elasticsearchConfigSchema = z.object({
@@ -79,9 +91,8 @@ export const stageConfigSchema = z.object({
     .default(10 * 1024 * 1024),
   /** Partitions processed in parallel by one instance. */
   STAGE_PARTITIONS_CONCURRENCY: z.coerce.number().int().min(1).default(3),
-  RETRY_MAX_ATTEMPTS: z.coerce.number().int().min(0).default(10),
-  RETRY_BASE_DELAY_MS: z.coerce.number().int().min(1).default(1_000),
-  RETRY_MAX_DELAY_MS: z.coerce.number().int().min(1).default(60_000),
+  /** Attempts on the retry tiers before dead-lettering (5 s, 30 s, 5 min, 5 min, 5 min with the default tiers). */
+  RETRY_MAX_ATTEMPTS: z.coerce.number().int().min(0).default(5),
   /** A transient failure is dead-lettered only after this long since its first failure (rides out outages). */
   RETRY_MIN_WINDOW_MS: z.coerce.number().int().min(0).default(300_000),
   KAFKA_AUTO_PROVISION: bool.default('false'),

@@ -38,7 +38,7 @@ export class ServiceCoreModule {
     const providers: Provider[] = [
       { provide: SERVICE_CONFIG, useValue: config },
       { provide: ROOT_LOGGER, useValue: logger },
-      { provide: TOPICS, useValue: topicNames(config.TOPIC_PREFIX) },
+      { provide: TOPICS, useValue: topicNames(config.TOPIC_PREFIX, config.RETRY_TIERS_MS) },
       { provide: METRICS_REGISTRY, useValue: createMetricsRegistry(opts.service) },
       { provide: READINESS_DEPENDENCIES, useValue: opts.readiness },
       // Filled at start-up by components that can die on their own (the stage runner registers itself).

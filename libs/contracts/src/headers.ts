@@ -7,6 +7,8 @@ export const Headers = {
   originalOffset: 'x-original-offset',
   firstFailureAt: 'x-first-failure-at',
   errorKind: 'x-error-kind',
+  /** Class name of the error, e.g. PermanentError, RecordTooLargeError, UndecodableRecordError. */
+  errorClass: 'x-error-class',
   errorMessage: 'x-error-message',
   stage: 'x-stage',
   replayedAt: 'x-replayed-at',

@@ -2,12 +2,34 @@
 export type ConsumerStage = 'chunker' | 'embedder' | 'indexer';
 export const CONSUMER_STAGES: readonly ConsumerStage[] = ['chunker', 'embedder', 'indexer'];
 
+/**
+ * Delays of the retry tiers (RETRY_TIERS_MS): attempt n waits in tier min(n, tiers) - 1. Every
+ * record in one tier waits the same time, so in each tier partition due order is log order and a
+ * long wait never holds back a record that is due sooner (it sits in a shorter tier).
+ */
+export const DEFAULT_RETRY_TIERS_MS: readonly number[] = [5_000, 30_000, 300_000];
+
+/** One delay tier of a stage's retries: every record in `topic` waits `delayMs` after it was produced. */
+export interface RetryTier {
+  delayMs: number;
+  topic: string;
+}
+
+/** `5s`, `30s`, `5m`, `1h`, `1500ms`: the tier's delay as the suffix of its topic name. */
+export function retryTierSuffix(delayMs: number): string {
+  if (delayMs % 3_600_000 === 0) return `${delayMs / 3_600_000}h`;
+  if (delayMs % 60_000 === 0) return `${delayMs / 60_000}m`;
+  if (delayMs % 1_000 === 0) return `${delayMs / 1_000}s`;
+  return `${delayMs}ms`;
+}
+
 export interface TopicNames {
   documents: string;
   chunks: string;
   embeddings: string;
   events: string;
-  retry(stage: ConsumerStage): string;
+  /** The stage's retry tiers, shortest delay first: `<prefix>.<stage>.retry.<delay>`. */
+  retryTiers(stage: ConsumerStage): RetryTier[];
   dlq(stage: ConsumerStage): string;
   /** The main input topic of a consumer stage. */
   input(stage: ConsumerStage): string;
@@ -15,21 +37,25 @@ export interface TopicNames {
   all(): string[];
 }
 
-export function topicNames(prefix = process.env.TOPIC_PREFIX ?? 'ingest'): TopicNames {
-  const names = {
+export function topicNames(
+  prefix = process.env.TOPIC_PREFIX ?? 'ingest',
+  retryTiersMs: readonly number[] = DEFAULT_RETRY_TIERS_MS,
+): TopicNames {
+  const tierDelays = [...new Set(retryTiersMs)].sort((a, b) => a - b);
+  const names: TopicNames = {
     documents: `${prefix}.documents`,
     chunks: `${prefix}.chunks`,
     embeddings: `${prefix}.embeddings`,
     events: `${prefix}.events`,
-    retry: (stage: ConsumerStage) => `${prefix}.${stage}.retry`,
-    dlq: (stage: ConsumerStage) => `${prefix}.${stage}.dlq`,
-    input: (stage: ConsumerStage) => ({ chunker: names.documents, embedder: names.chunks, indexer: names.embeddings })[stage],
+    retryTiers: (stage) => tierDelays.map((delayMs) => ({ delayMs, topic: `${prefix}.${stage}.retry.${retryTierSuffix(delayMs)}` })),
+    dlq: (stage) => `${prefix}.${stage}.dlq`,
+    input: (stage) => ({ chunker: names.documents, embedder: names.chunks, indexer: names.embeddings })[stage],
     all: () => [
       names.documents,
       names.chunks,
       names.embeddings,
       names.events,
-      ...CONSUMER_STAGES.flatMap((s) => [names.retry(s), names.dlq(s)]),
+      ...CONSUMER_STAGES.flatMap((s) => [...names.retryTiers(s).map((t) => t.topic), names.dlq(s)]),
     ],
   };
   return names;

@@ -1,6 +1,8 @@
-import { Headers } from '@rag/contracts';
+import { PermanentError, TransientError } from '@rag/common';
+import { Headers, UndecodableRecordError } from '@rag/contracts';
 import {
   attemptOf,
+  errorClassOf,
   failureHeaders,
   firstFailureAtOf,
   headersToStrings,
@@ -16,6 +18,7 @@ const FAILURE_HEADERS = [
   'x-original-offset',
   'x-first-failure-at',
   'x-error-kind',
+  'x-error-class',
   'x-error-message',
   'x-stage',
 ];
@@ -27,6 +30,19 @@ const fromMainTopic: SourcePosition = {
   headers: { traceparent: '00-abc-def-01', 'content-origin': 'upload' },
 };
 
+describe('errorClassOf', () => {
+  it('names the class an error was created as, subclasses included', () => {
+    class RecordTooLargeError extends PermanentError {}
+    expect(errorClassOf(new PermanentError('x'))).toBe('PermanentError');
+    expect(errorClassOf(new TransientError('x'))).toBe('TransientError');
+    expect(errorClassOf(new RecordTooLargeError('x'))).toBe('RecordTooLargeError');
+    expect(errorClassOf(new UndecodableRecordError('x'))).toBe('UndecodableRecordError');
+    expect(errorClassOf(new TypeError('x'))).toBe('TypeError');
+    expect(errorClassOf(Object.assign(new Error('x'), { name: 'AbortError' }))).toBe('AbortError');
+    expect(errorClassOf('a string')).toBe('string');
+  });
+});
+
 describe('failureHeaders', () => {
   it('records the position of a record that first failed on its main topic', () => {
     const headers = failureHeaders({
@@ -36,6 +52,7 @@ describe('failureHeaders', () => {
       notBefore: 1_700_000_001_500,
       firstFailureAt: 1_700_000_000_000,
       kind: 'transient',
+      errorClass: 'TransientError',
       message: 'embedding request failed: 503',
     });
     expect(headers).toEqual({
@@ -48,6 +65,7 @@ describe('failureHeaders', () => {
       'x-original-offset': '1234',
       'x-first-failure-at': '1700000000000',
       'x-error-kind': 'transient',
+      'x-error-class': 'TransientError',
       'x-error-message': 'embedding request failed: 503',
       'x-stage': 'embedder',
     });
@@ -55,7 +73,7 @@ describe('failureHeaders', () => {
 
   it('keeps the original position and first failure time of a record read back from the retry topic', () => {
     const retried: SourcePosition = {
-      topic: 'ingest.embedder.retry',
+      topic: 'ingest.embedder.retry.5s',
       partition: 0,
       offset: '77',
       headers: {
@@ -78,6 +96,7 @@ describe('failureHeaders', () => {
       notBefore: 1_700_000_009_000,
       firstFailureAt: firstFailureAtOf(retried.headers, 1_700_000_005_000),
       kind: 'transient',
+      errorClass: 'TransientError',
       message: 'still down',
     });
     expect(headers[Headers.originalTopic]).toBe('ingest.chunks');
@@ -91,7 +110,15 @@ describe('failureHeaders', () => {
   });
 
   it('carries every required header on retry records, and x-retry-not-before only there', () => {
-    const args = { source: fromMainTopic, stage: 'chunker', attempt: 1, firstFailureAt: 1, kind: 'transient' as const, message: 'm' };
+    const args = {
+      source: fromMainTopic,
+      stage: 'chunker',
+      attempt: 1,
+      firstFailureAt: 1,
+      kind: 'transient' as const,
+      errorClass: 'TransientError',
+      message: 'm',
+    };
     const retry = failureHeaders({ ...args, notBefore: 2 });
     for (const name of [...FAILURE_HEADERS, 'x-retry-not-before']) expect(retry).toHaveProperty([name]);
 
@@ -105,7 +132,7 @@ describe('failureHeaders', () => {
   it('does not carry a stale x-retry-not-before onto the DLQ when a retried record is dead-lettered', () => {
     const retried: SourcePosition = {
       ...fromMainTopic,
-      topic: 'ingest.embedder.retry',
+      topic: 'ingest.embedder.retry.5s',
       headers: { 'x-retry-attempt': '10', 'x-retry-not-before': '1700000003000', 'x-first-failure-at': '1700000000000' },
     };
     const dlq = failureHeaders({
@@ -114,6 +141,7 @@ describe('failureHeaders', () => {
       attempt: 10,
       firstFailureAt: 1_700_000_000_000,
       kind: 'transient',
+      errorClass: 'TransientError',
       message: 'gave up',
     });
     expect(dlq).not.toHaveProperty([Headers.retryNotBefore]);
@@ -122,7 +150,15 @@ describe('failureHeaders', () => {
 
   it('truncates a long error message', () => {
     const message = 'x'.repeat(50_000);
-    const headers = failureHeaders({ source: fromMainTopic, stage: 'indexer', attempt: 0, firstFailureAt: 1, kind: 'permanent', message });
+    const headers = failureHeaders({
+      source: fromMainTopic,
+      stage: 'indexer',
+      attempt: 0,
+      firstFailureAt: 1,
+      kind: 'permanent',
+      errorClass: 'PermanentError',
+      message,
+    });
     expect(headers[Headers.errorMessage].length).toBeLessThan(message.length);
     expect(headers[Headers.errorMessage].length).toBeLessThanOrEqual(1_000);
     expect(message.startsWith(headers[Headers.errorMessage])).toBe(true);
@@ -185,6 +221,7 @@ describe('headersToStrings', () => {
       notBefore: 99,
       firstFailureAt: 7,
       kind: 'transient',
+      errorClass: 'TransientError',
       message: 'é',
     });
     const asRead = Object.fromEntries(Object.entries(written).map(([k, v]) => [k, Buffer.from(v, 'utf8')]));

@@ -40,6 +40,8 @@ export function failureHeaders(args: {
   notBefore?: number;
   firstFailureAt: number;
   kind: ErrorKind;
+  /** Class name of the error (errorClassOf). */
+  errorClass: string;
   message: string;
 }): Record<string, string> {
   const origin = originOf(args.source);
@@ -54,9 +56,16 @@ export function failureHeaders(args: {
     [Headers.originalOffset]: origin.offset,
     [Headers.firstFailureAt]: String(args.firstFailureAt),
     [Headers.errorKind]: args.kind,
+    [Headers.errorClass]: args.errorClass,
     [Headers.errorMessage]: args.message.slice(0, MAX_ERROR_MESSAGE),
     [Headers.stage]: args.stage,
   };
+}
+
+/** `PermanentError`, `RecordTooLargeError`, `UndecodableRecordError`…: what an operator greps a DLQ for. */
+export function errorClassOf(error: unknown): string {
+  if (error instanceof Error) return error.constructor.name !== 'Error' ? error.constructor.name : error.name;
+  return typeof error;
 }
 
 export function notBeforeOf(headers: Record<string, string>): number {

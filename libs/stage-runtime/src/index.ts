@@ -7,3 +7,4 @@ export * from './stage-runner';
 export * from './stage-runtime.module';
 export * from './lag-monitor';
 export * from './produce-requests';
+export * from './record-limits';

@@ -3,15 +3,26 @@ import type { Message, TopicMessages } from 'kafkajs';
 /** Below the broker's default message.max.bytes (1,048,588) with room for record overhead. */
 export const PRODUCE_REQUEST_MAX_BYTES = 900_000;
 
+/** Per record in a batch: length, attributes, timestamp and offset deltas, key/value lengths (varints). */
 const RECORD_OVERHEAD_BYTES = 64;
+/** Per header: its key and value length varints. */
+const HEADER_OVERHEAD_BYTES = 10;
+/** The record batch header (v2), paid once per batch. */
+export const RECORD_BATCH_HEADER_BYTES = 61;
 
 const sizeOf = (v: Buffer | string | null | undefined): number => (v == null ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length);
 
-function messageBytes(m: Message): number {
+/** What a message adds to a record batch: an upper bound of its uncompressed size. */
+export function messageBytes(m: Message): number {
   let headers = 0;
-  for (const [k, v] of Object.entries(m.headers ?? {})) headers += Buffer.byteLength(k) + sizeOf(v as Buffer | string | undefined);
+  for (const [k, v] of Object.entries(m.headers ?? {})) {
+    headers += Buffer.byteLength(k) + sizeOf(v as Buffer | string | undefined) + HEADER_OVERHEAD_BYTES;
+  }
   return sizeOf(m.key) + sizeOf(m.value) + headers + RECORD_OVERHEAD_BYTES;
 }
+
+/** Size of the batch a message makes when it travels alone: what the broker compares with max.message.bytes. */
+export const singleRecordBatchBytes = (m: Message): number => messageBytes(m) + RECORD_BATCH_HEADER_BYTES;
 
 /**
  * kafkajs puts all messages for one partition of a send into one record batch, and the broker

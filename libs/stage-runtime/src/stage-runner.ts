@@ -1,11 +1,12 @@
-import { lifecycleEvent, type ContractName, type ContractSerde, type ContractTypes, type TopicNames } from '@rag/contracts';
+import { lifecycleEvent, type ContractName, type ContractSerde, type ContractTypes, type RetryTier, type TopicNames } from '@rag/contracts';
 import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { IDEMPOTENT_PRODUCER, classifyError, errorMessage, type ErrorKind } from '@rag/common';
-import { attemptOf, failureHeaders, firstFailureAtOf, headersToStrings, notBeforeOf } from './failure-headers';
+import { attemptOf, errorClassOf, failureHeaders, firstFailureAtOf, headersToStrings, notBeforeOf } from './failure-headers';
 import { LagMonitor } from './lag-monitor';
-import { splitIntoRequests } from './produce-requests';
-import { routeFailure } from './retry-policy';
+import { PRODUCE_REQUEST_MAX_BYTES, RECORD_BATCH_HEADER_BYTES, splitIntoRequests } from './produce-requests';
+import { oversizeOutput, TopicLimits } from './record-limits';
+import { routeFailure, type FailureDestinations } from './retry-policy';
 import type { StageMetrics } from './stage-metrics';
 import type { InboundRecord, OutboundRecord, StageHandler, StageRuntimeSettings } from './types';
 
@@ -16,6 +17,7 @@ interface Failure {
 
 interface Encoded {
   topic: string;
+  contract: ContractName;
   message: Message;
 }
 
@@ -36,21 +38,27 @@ interface Slot<T> {
 /**
  * The Kafka stage runtime shared by chunker, embedder and indexer.
  *
- * One consumer (one group per stage) reads the stage's main topic and its retry topic. Each
+ * One consumer (one group per stage) reads the stage's main topic and its retry tiers. Each
  * consumed batch is cut into slices of at most `maxBatchRecords`; for each slice:
  * decode → handler → produce outputs, retry and dead-letter records with the idempotent
  * producer (acks=all) → commit the slice's offsets. Offsets are committed only after Kafka
  * acknowledged every output, so a crash at any point re-delivers (at-least-once) and the
  * deterministic ids downstream make that harmless.
  *
- * Failures never block a partition: a failed record is produced to `<stage>.retry` with
- * backoff headers (or to `<stage>.dlq`), and the main topic moves on. Retry records are not
- * processed before `x-retry-not-before`: the retry partition is paused and resumed by a timer.
+ * Failures never block a partition: a failed record is produced to a retry tier
+ * `<stage>.retry.<delay>` with backoff headers (or to `<stage>.dlq`), and the main topic moves on.
+ * Retry records are not processed before `x-retry-not-before`: the tier partition is paused and
+ * resumed by a timer. All records of a tier wait the same delay, so the head of a tier partition
+ * is always the first one due and waiting for it holds back nothing that is due sooner.
+ *
+ * A record whose outputs would not fit their topics' max.message.bytes is dead-lettered alone
+ * (none of its outputs is produced), instead of making the broker reject the slice's batch.
  */
 export class StageRunner<N extends ContractName> {
   private consumer?: Consumer;
   private producer?: Producer;
   private lagMonitor?: LagMonitor;
+  private limits?: TopicLimits;
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private running = false;
   private crashed = false;
@@ -72,8 +80,16 @@ export class StageRunner<N extends ContractName> {
     return this.topics.input(this.settings.stage);
   }
 
-  get retryTopic(): string {
-    return this.topics.retry(this.settings.stage);
+  get retryTiers(): RetryTier[] {
+    return this.topics.retryTiers(this.settings.stage);
+  }
+
+  private get retryTopics(): string[] {
+    return this.retryTiers.map((t) => t.topic);
+  }
+
+  private get failureDestinations(): FailureDestinations {
+    return { tiers: this.retryTiers, dlq: this.dlqTopic };
   }
 
   get dlqTopic(): string {
@@ -88,6 +104,9 @@ export class StageRunner<N extends ContractName> {
     for (const { contract, topic } of [...this.handler.writes, { contract: 'DocumentEvent' as const, topic: this.topics.events }]) {
       await this.serde.registerWriter(contract, topic);
     }
+    const written = [...new Set([...this.handler.writes.map((w) => w.topic), this.topics.events, ...this.retryTopics, this.dlqTopic])];
+    this.limits = new TopicLimits(this.kafka, written, this.logger);
+    await this.limits.start();
     this.producer = this.kafka.producer(IDEMPOTENT_PRODUCER);
     await this.producer.connect();
     this.consumer = this.kafka.consumer({
@@ -105,7 +124,7 @@ export class StageRunner<N extends ContractName> {
       this.logger.info({ memberAssignment: payload.memberAssignment }, 'joined consumer group');
     });
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [this.inputTopic, this.retryTopic], fromBeginning: true });
+    await this.consumer.subscribe({ topics: [this.inputTopic, ...this.retryTopics], fromBeginning: true });
     this.running = true;
     await this.consumer.run({
       autoCommit: false,
@@ -116,13 +135,13 @@ export class StageRunner<N extends ContractName> {
     this.lagMonitor = new LagMonitor(
       this.kafka,
       this.settings.groupId,
-      [this.inputTopic, this.retryTopic],
+      [this.inputTopic, ...this.retryTopics],
       this.settings.stage,
       this.metrics,
       this.logger,
     );
     await this.lagMonitor.start();
-    this.logger.info({ input: this.inputTopic, retry: this.retryTopic, group: this.settings.groupId }, 'stage consuming');
+    this.logger.info({ input: this.inputTopic, retry: this.retryTopics, group: this.settings.groupId }, 'stage consuming');
   }
 
   /** Finishes the in-flight slices (kafkajs waits for eachBatch), then leaves the group and disconnects. */
@@ -130,6 +149,7 @@ export class StageRunner<N extends ContractName> {
     this.running = false;
     for (const timer of this.resumeTimers) clearTimeout(timer);
     this.resumeTimers.clear();
+    this.limits?.stop();
     await this.lagMonitor?.stop();
     await this.consumer?.disconnect();
     await this.producer?.disconnect();
@@ -138,7 +158,7 @@ export class StageRunner<N extends ContractName> {
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
-    const isRetry = batch.topic === this.retryTopic;
+    const isRetry = this.retryTopics.includes(batch.topic);
     let messages = batch.messages;
     let deferred: KafkaMessage | undefined;
     if (isRetry) {
@@ -165,7 +185,10 @@ export class StageRunner<N extends ContractName> {
     }
   }
 
-  /** The head of a retry partition is not due yet: rewind to it, pause, and resume when it is. */
+  /**
+   * The head of a retry tier partition is not due yet: rewind to it, pause, and resume when it is.
+   * Every record behind it in this tier is due no sooner (same delay, produced later).
+   */
   private deferPartition(batch: Batch, message: KafkaMessage, payload: EachBatchPayload): void {
     if (!this.consumer || !payload.isRunning()) return;
     const dueIn = Math.max(0, notBeforeOf(headersToStrings(message.headers)) - Date.now());
@@ -186,8 +209,10 @@ export class StageRunner<N extends ContractName> {
     const slots = await this.decode(messages);
     await this.handle(batch, slots);
     this.encodeOutputs(slots);
+    this.rejectOversizeOutputs(slots);
     const out = this.collectOutgoing(batch, slots);
-    for (const topicMessages of splitIntoRequests(out)) {
+    const requestMaxBytes = Math.min(PRODUCE_REQUEST_MAX_BYTES, this.limits!.smallest() - RECORD_BATCH_HEADER_BYTES);
+    for (const topicMessages of splitIntoRequests(out, requestMaxBytes)) {
       await this.producer!.sendBatch({ acks: -1, topicMessages });
     }
     const last = messages[messages.length - 1];
@@ -269,11 +294,26 @@ export class StageRunner<N extends ContractName> {
       try {
         slot.encoded = slot.outputs.map((o) => ({
           topic: o.topic,
+          contract: o.contract,
           message: { key: o.key, value: this.serde.encode(o.contract, o.value as never) },
         }));
       } catch (error) {
         slot.failure = { error, kind: classifyError(error) };
       }
+    }
+  }
+
+  /**
+   * A record with an output its topic would reject fails alone, as a whole (none of its outputs
+   * is produced): the broker would otherwise refuse the batch and fail every record of the slice.
+   */
+  private rejectOversizeOutputs(slots: Slot<ContractTypes[N]>[]): void {
+    const limits = this.limits!;
+    for (const slot of slots) {
+      const error = slot.encoded && oversizeOutput(slot.encoded, (topic) => limits.limitOf(topic));
+      if (!error) continue;
+      slot.failure = { error, kind: classifyError(error) };
+      slot.encoded = undefined;
     }
   }
 
@@ -293,7 +333,7 @@ export class StageRunner<N extends ContractName> {
       const { kind, error } = slot.failure;
       const message = errorMessage(error);
       const firstFailureAt = firstFailureAtOf(slot.headers, now);
-      const route = routeFailure({ kind, attempt: slot.attempt, firstFailureAt, now }, this.settings.retry);
+      const route = routeFailure({ kind, attempt: slot.attempt, firstFailureAt, now }, this.settings.retry, this.failureDestinations);
       const headers = failureHeaders({
         source: { topic: batch.topic, partition: batch.partition, offset: slot.message.offset, headers: slot.headers },
         stage: this.settings.stage,
@@ -301,14 +341,14 @@ export class StageRunner<N extends ContractName> {
         notBefore: route.destination === 'retry' ? route.notBefore : undefined,
         firstFailureAt,
         kind,
+        errorClass: errorClassOf(error),
         message,
       });
       const record: Message = { key: slot.message.key, value: slot.message.value, headers };
+      push(route.topic, record);
       if (route.destination === 'retry') {
-        push(this.retryTopic, record);
         slot.routed = 'retried';
       } else {
-        push(this.dlqTopic, record);
         slot.routed = 'dead_lettered';
         const failed = this.failedEvent(slot, message, now);
         if (failed) push(this.topics.events, failed);

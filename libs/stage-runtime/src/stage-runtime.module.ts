@@ -42,8 +42,6 @@ export function stageSettings(stage: ConsumerStage, cfg: StageConfig): StageRunt
     partitionsConcurrency: cfg.STAGE_PARTITIONS_CONCURRENCY,
     retry: {
       maxAttempts: cfg.RETRY_MAX_ATTEMPTS,
-      baseDelayMs: cfg.RETRY_BASE_DELAY_MS,
-      maxDelayMs: cfg.RETRY_MAX_DELAY_MS,
       minWindowMs: cfg.RETRY_MIN_WINDOW_MS,
     },
   };

@@ -1,4 +1,5 @@
 import type { ContractName, ContractTypes, ConsumerStage } from '@rag/contracts';
+import type { RetryPolicy } from './retry-policy';
 
 /** A decoded record handed to a stage handler. */
 export interface InboundRecord<T> {
@@ -8,7 +9,7 @@ export interface InboundRecord<T> {
   partition: number;
   offset: string;
   headers: Record<string, string>;
-  /** 0 when read from the main topic, n when read from the retry topic for the n-th time. */
+  /** 0 when read from the main topic, n when read from a retry tier for the n-th time. */
   attempt: number;
 }
 
@@ -49,10 +50,6 @@ export interface StageRuntimeSettings {
   fetchMaxBytesPerPartition: number;
   fetchMaxBytes: number;
   partitionsConcurrency: number;
-  retry: {
-    maxAttempts: number;
-    baseDelayMs: number;
-    maxDelayMs: number;
-    minWindowMs: number;
-  };
+  /** How long transient failures are retried; the delays are the topics' retry tiers. */
+  retry: RetryPolicy;
 }

@@ -11,9 +11,9 @@ import { waitFor } from '../../support/services';
  * and nothing is dead-lettered or duplicated.
  */
 describe('Elasticsearch outage', () => {
-  // The default retry budget (10 attempts, ≥ 5 min) is what rides out the outage; the cap is
-  // lowered only so the test does not wait a full minute after Elasticsearch is back.
-  const pipeline = new Pipeline({ partitions: 2, serviceEnv: { indexer: { RETRY_MAX_DELAY_MS: '8000' } } });
+  // The default retry window (RETRY_MIN_WINDOW_MS, 5 min) is what rides out the outage; the tiers
+  // are shorter only so the test does not wait 5 minutes after Elasticsearch is back.
+  const pipeline = new Pipeline({ partitions: 2, env: { RETRY_TIERS_MS: '1000,4000,8000' } });
   const random = seededRandom(2);
   const submit = (id: string) => pipeline.submitText(id, textDocument(random, 4_000, `marker ${id}`));
 

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { ContractSerde, Headers } from '@rag/contracts';
 import { STACK } from '../../support/env';
 import { paragraph, seededRandom, textDocument } from '../../support/corpus';
-import { readTopic, topicSize } from '../../support/dlq';
+import { readRetryTiers, readTopic, topicSize } from '../../support/dlq';
 import { FakeOpenAIServer } from '../../support/fake-openai-server';
 import { Pipeline } from '../../support/pipeline';
 import { waitFor } from '../../support/services';
@@ -28,6 +28,8 @@ describe('embedding provider errors and DLQ replay', () => {
     fake = await FakeOpenAIServer.start();
     pipeline = new Pipeline({
       partitions: 2,
+      // Short retry tiers (for every service: topic names derive from them): retries within seconds.
+      env: { RETRY_TIERS_MS: '500,1000,3000' },
       serviceEnv: {
         embedder: {
           EMBEDDING_PROVIDER: 'openai',
@@ -35,8 +37,6 @@ describe('embedding provider errors and DLQ replay', () => {
           OPENAI_BASE_URL: fake.baseURL,
           OPENAI_MAX_RETRIES: '1',
           OPENAI_MAX_INPUTS_PER_REQUEST: '64',
-          RETRY_BASE_DELAY_MS: '500',
-          RETRY_MAX_DELAY_MS: '3000',
         },
       },
     });
@@ -61,7 +61,7 @@ describe('embedding provider errors and DLQ replay', () => {
     expect(await topicSize(pipeline.kafka, pipeline.topics.dlq('embedder'))).toBe(0);
 
     // Every retry record was processed again only at or after its x-retry-not-before.
-    const retries = await readTopic(pipeline.kafka, pipeline.topics.retry('embedder'));
+    const retries = await readRetryTiers(pipeline.kafka, pipeline.topics, 'embedder');
     expect(retries.length).toBeGreaterThan(0);
     const serde = ContractSerde.connect(STACK.registryUrl);
     for (const record of retries) {

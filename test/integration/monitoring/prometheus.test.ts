@@ -262,8 +262,8 @@ describe('deploy/monitoring: every dashboard and alert expression has data from 
     const id = uniqueSuffix();
     pipeline = new Pipeline({
       partitions: 2,
-      // Short backoff: the scripted failures below are retried within seconds.
-      env: { RETRY_BASE_DELAY_MS: '200', RETRY_MAX_DELAY_MS: '1000' },
+      // Short retry tiers: the scripted failures below are retried within seconds.
+      env: { RETRY_TIERS_MS: '200,1000' },
       // Consumer groups of this run only (the default rag-<stage> is shared with any other pipeline
       // on the same broker); still matched by the alerts' consumergroup=~"rag-(chunker|...).*".
       serviceEnv: {
