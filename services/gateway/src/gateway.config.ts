@@ -12,6 +12,14 @@ export const gatewayConfigSchema = baseConfigSchema
       .int()
       .positive()
       .default(10 * 1024 * 1024),
+    /**
+     * Bounds of a document's metadata (400 above). Metadata is copied into every chunk: with the
+     * defaults it adds at most 64 × (256 + 2048) bytes ≈ 144 KiB to a chunk record, well inside
+     * the chunk topic's 1 MiB max.message.bytes.
+     */
+    MAX_METADATA_ENTRIES: z.coerce.number().int().min(0).default(64),
+    MAX_METADATA_KEY_BYTES: z.coerce.number().int().positive().default(256),
+    MAX_METADATA_VALUE_BYTES: z.coerce.number().int().positive().default(2048),
     /** Base of the statusUrl returned by POST /v1/documents; defaults to the request's host. */
     PUBLIC_BASE_URL: z.string().url().optional(),
     /** How often open status streams (SSE) re-read their documents from the registry. */

@@ -33,7 +33,7 @@ import { DOCUMENT_REGISTRY } from '../status/registry.provider';
 import { StatusWatcher } from '../status/status-watcher';
 import { resolveUploadContentType } from './content-type';
 import { DocumentSubmitter } from './document-submitter';
-import { listQuerySchema, statusQuerySchema, submitFormSchema, submitJsonSchema } from './submit-document.dto';
+import { listQuerySchema, statusQuerySchema, submitSchemas, type SubmitSchemas } from './submit-document.dto';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -57,13 +57,21 @@ function parse<S extends ZodTypeAny>(schema: S, input: unknown): z.output<S> {
 
 @Controller('v1/documents')
 export class DocumentsController {
+  private readonly schemas: SubmitSchemas;
+
   constructor(
     private readonly submitter: DocumentSubmitter,
     private readonly watcher: StatusWatcher,
     @Inject(DOCUMENT_REGISTRY) private readonly registry: DocumentRegistry,
     @Inject(SERVICE_CONFIG) private readonly config: GatewayConfig,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.schemas = submitSchemas({
+      maxEntries: config.MAX_METADATA_ENTRIES,
+      maxKeyBytes: config.MAX_METADATA_KEY_BYTES,
+      maxValueBytes: config.MAX_METADATA_VALUE_BYTES,
+    });
+  }
 
   /** Multipart upload (field `file`) or JSON `{text, title?, metadata?, documentId?}`; 202 once Kafka has it. */
   @Post()
@@ -157,7 +165,7 @@ export class DocumentsController {
   }
 
   private fromJson(body: unknown): DocumentSubmitted {
-    const input = parse(submitJsonSchema, body);
+    const input = parse(this.schemas.json, body);
     const bytes = Buffer.from(input.text, 'utf8');
     this.checkContent(bytes);
     return this.document({ ...input, bytes, source: 'http-json' });
@@ -165,7 +173,7 @@ export class DocumentsController {
 
   private fromUpload(body: unknown, file?: Express.Multer.File): DocumentSubmitted {
     if (!file) throw new BadRequestException({ error: 'invalid_request', message: 'multipart upload needs a "file" field' });
-    const fields = parse(submitFormSchema, body ?? {});
+    const fields = parse(this.schemas.form, body ?? {});
     const contentType = resolveUploadContentType(file.mimetype, file.originalname);
     if (!contentType) {
       throw new UnsupportedMediaTypeException({

@@ -2,9 +2,46 @@ import { z } from 'zod';
 
 export const TEXT_CONTENT_TYPES = ['text/plain', 'text/markdown', 'text/html', 'application/json'] as const;
 
-const metadata = z
-  .record(z.string().max(256), z.union([z.string(), z.number(), z.boolean()]).transform(String))
-  .refine((m) => Object.keys(m).length <= 64, 'at most 64 metadata keys');
+/**
+ * Bounds of a document's metadata (MAX_METADATA_ENTRIES, MAX_METADATA_KEY_BYTES,
+ * MAX_METADATA_VALUE_BYTES). Metadata is copied into every chunk, so these bound what it adds to
+ * each chunk record: far below the chunk topic's max.message.bytes with the defaults.
+ */
+export interface MetadataLimits {
+  maxEntries: number;
+  maxKeyBytes: number;
+  maxValueBytes: number;
+}
+
+const utf8Bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+
+function metadataSchema(limits: MetadataLimits) {
+  return z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).superRefine((m, ctx) => {
+    const keys = Object.keys(m);
+    if (keys.length > limits.maxEntries) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `${keys.length} entries, the limit is ${limits.maxEntries} (MAX_METADATA_ENTRIES)`,
+      });
+    }
+    for (const key of keys) {
+      if (utf8Bytes(key) > limits.maxKeyBytes) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: [key.slice(0, 64)],
+          message: `key is ${utf8Bytes(key)} bytes, the limit is ${limits.maxKeyBytes} (MAX_METADATA_KEY_BYTES)`,
+        });
+      }
+      if (utf8Bytes(m[key]) > limits.maxValueBytes) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: [key.slice(0, 64)],
+          message: `value is ${utf8Bytes(m[key])} bytes, the limit is ${limits.maxValueBytes} (MAX_METADATA_VALUE_BYTES)`,
+        });
+      }
+    }
+  });
+}
 
 export const documentIdSchema = z
   .string()
@@ -12,38 +49,53 @@ export const documentIdSchema = z
   .max(256)
   .regex(/^[A-Za-z0-9._:\-/]+$/, 'documentId may contain letters, digits and . _ : - / only');
 
-/** JSON body of POST /v1/documents. */
-export const submitJsonSchema = z
-  .object({
-    text: z.string({ required_error: 'text is required' }),
+/** The request schemas of POST /v1/documents, with the configured metadata bounds. */
+export function submitSchemas(limits: MetadataLimits) {
+  const metadata = metadataSchema(limits);
+
+  /** JSON body. */
+  const json = z
+    .object({
+      text: z.string({ required_error: 'text is required' }),
+      title: z.string().max(1024).optional(),
+      documentId: documentIdSchema.optional(),
+      version: z.number().int().positive().optional(),
+      contentType: z.enum(TEXT_CONTENT_TYPES).default('text/plain'),
+      metadata: metadata.default({}),
+    })
+    .strict();
+
+  /** Form fields that may accompany a multipart upload. */
+  const form = z.object({
     title: z.string().max(1024).optional(),
     documentId: documentIdSchema.optional(),
-    version: z.number().int().positive().optional(),
-    contentType: z.enum(TEXT_CONTENT_TYPES).default('text/plain'),
-    metadata: metadata.default({}),
-  })
-  .strict();
+    version: z.coerce.number().int().positive().optional(),
+    metadata: z
+      .string()
+      .optional()
+      .transform((s, ctx) => {
+        if (!s) return {};
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(s);
+        } catch {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'metadata must be a JSON object of strings' });
+          return z.NEVER;
+        }
+        const result = metadata.safeParse(parsed);
+        if (!result.success) {
+          for (const issue of result.error.issues) ctx.addIssue({ ...issue, path: issue.path } as z.IssueData);
+          return z.NEVER;
+        }
+        return result.data;
+      }),
+  });
 
-/** Form fields that may accompany a multipart upload. */
-export const submitFormSchema = z.object({
-  title: z.string().max(1024).optional(),
-  documentId: documentIdSchema.optional(),
-  version: z.coerce.number().int().positive().optional(),
-  metadata: z
-    .string()
-    .optional()
-    .transform((s, ctx) => {
-      if (!s) return {};
-      try {
-        return metadata.parse(JSON.parse(s));
-      } catch {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'metadata must be a JSON object of strings' });
-        return z.NEVER;
-      }
-    }),
-});
+  return { json, form };
+}
 
-export type SubmitJson = z.infer<typeof submitJsonSchema>;
+export type SubmitSchemas = ReturnType<typeof submitSchemas>;
+export type SubmitJson = z.infer<SubmitSchemas['json']>;
 
 /** Query of GET /v1/documents. */
 export const listQuerySchema = z
