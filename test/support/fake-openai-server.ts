@@ -106,6 +106,7 @@ export class FakeOpenAIServer {
   readonly requests: RecordedRequest[] = [];
   private readonly failures: ScriptedFailure[] = [];
   private readonly rejected: Array<{ substring: string; message: string }> = [];
+  private readonly targeted: Array<{ substring: string; remaining: number; failure: ScriptedFailure }> = [];
   private readonly providers = new Map<number, HashingEmbeddingProvider>();
   private latencyMs: number;
   private port = 0;
@@ -150,6 +151,12 @@ export class FakeOpenAIServer {
     return this;
   }
 
+  /** The next `count` requests with an input containing `substring` answer `failure`; other requests are served. */
+  failInputContaining(substring: string, count: number, failure: ScriptedFailure): this {
+    this.targeted.push({ substring, remaining: count, failure: { ...failure } });
+    return this;
+  }
+
   /** Any request with an input containing `substring` answers 400, as OpenAI does for bad input. */
   rejectInputContaining(substring: string, message = `Invalid input: contains "${substring}".`): this {
     this.rejected.push({ substring, message });
@@ -165,6 +172,7 @@ export class FakeOpenAIServer {
   reset(): this {
     this.failures.length = 0;
     this.rejected.length = 0;
+    this.targeted.length = 0;
     this.requests.length = 0;
     this.maxInFlight = this.inFlight;
     return this;
@@ -223,6 +231,11 @@ export class FakeOpenAIServer {
       }
       const request = this.parse(raw);
       Object.assign(record, { inputs: request.inputs, model: request.model, dimensions: request.dimensions });
+      const targeted = this.targeted.find((t) => t.remaining > 0 && request.inputs.some((i) => i.includes(t.substring)));
+      if (targeted) {
+        targeted.remaining -= 1;
+        throw scriptedFailure(targeted.failure);
+      }
       const scripted = this.failures.shift();
       if (scripted) throw scriptedFailure(scripted);
       body = this.embed(request);
