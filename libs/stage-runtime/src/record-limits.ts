@@ -65,7 +65,14 @@ export class TopicLimits {
 
   /** Reads the limits once (a failure here stops the start: producing blind could fail slices forever). */
   async start(): Promise<void> {
-    await this.refresh();
+    try {
+      await this.refresh();
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new Error(`reading max.message.bytes of ${this.topics.join(', ')} failed (are the topics provisioned?): ${reason}`, {
+        cause: err,
+      });
+    }
     this.timer = setInterval(() => {
       this.refresh().catch((err: unknown) => this.logger.warn({ err }, 'could not refresh topic limits; keeping the last ones'));
     }, this.refreshMs);
