@@ -24,6 +24,10 @@ export const gatewayConfigSchema = baseConfigSchema
     PUBLIC_BASE_URL: z.string().url().optional(),
     /** How often open status streams (SSE) re-read their documents from the registry. */
     STATUS_POLL_INTERVAL_MS: z.coerce.number().int().min(50).default(250),
+    /** Longest an upload waits for Kafka's acknowledgement (connecting included) before answering 503. */
+    KAFKA_PRODUCE_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    /** Retry-After (seconds) of the 503 answered when Kafka is unavailable. */
+    KAFKA_UNAVAILABLE_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).default(5),
     SEARCH_DEFAULT_K: z.coerce.number().int().min(1).max(100).default(10),
   });
 

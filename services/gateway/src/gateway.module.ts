@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { MulterModule } from '@nestjs/platform-express';
 import { SERVICE_CONFIG, ServiceCoreModule } from '@rag/common';
 import { EmbeddingModule } from '@rag/embedding';
 import { DocumentSubmitter } from './documents/document-submitter';
 import { DocumentsController } from './documents/documents.controller';
+import { KafkaUnavailableFilter } from './documents/kafka-unavailable.filter';
 import { gatewayConfigSchema, type GatewayConfig } from './gateway.config';
 import { SearchController } from './search/search.controller';
 import { SearchService } from './search/search.service';
@@ -24,6 +26,13 @@ import { StatusWatcher } from './status/status-watcher';
     }),
   ],
   controllers: [DocumentsController, SearchController],
-  providers: [DocumentSubmitter, documentRegistryProvider, RegistryIndexInitializer, StatusWatcher, SearchService],
+  providers: [
+    DocumentSubmitter,
+    documentRegistryProvider,
+    RegistryIndexInitializer,
+    StatusWatcher,
+    SearchService,
+    { provide: APP_FILTER, useClass: KafkaUnavailableFilter },
+  ],
 })
 export class GatewayModule {}

@@ -1,5 +1,14 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { CONTRACT_SERDE, IDEMPOTENT_PRODUCER, KAFKA, TOPICS } from '@rag/common';
+import {
+  CONTRACT_SERDE,
+  errorMessage,
+  IDEMPOTENT_PRODUCER,
+  KAFKA,
+  METRICS_REGISTRY,
+  ROOT_LOGGER,
+  SERVICE_CONFIG,
+  TOPICS,
+} from '@rag/common';
 import {
   documentFacts,
   Headers,
@@ -10,53 +19,147 @@ import {
   type TopicNames,
 } from '@rag/contracts';
 import type { Kafka, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import type { GatewayConfig } from '../gateway.config';
+import { isKafkaAvailabilityError, KafkaUnavailableError } from './kafka-unavailable.error';
 
-/** Produces accepted documents (and their ACCEPTED event) with the idempotent producer, acks=all. */
+class DeadlineExceeded extends Error {
+  override readonly name = 'DeadlineExceeded';
+}
+
+/** Rejects with DeadlineExceeded unless `promise` settles within `ms`. */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new DeadlineExceeded(`Kafka did not acknowledge within ${ms} ms`)), ms);
+    promise.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
+}
+
+/** One producer and its connection attempt; retired as a whole after a failed send. */
+interface ProducerGeneration {
+  producer: Producer;
+  connected: Promise<Producer>;
+}
+
+/**
+ * Produces accepted documents (and their ACCEPTED event) and deletes (tombstones) with the
+ * idempotent producer, acks=all, within KAFKA_PRODUCE_TIMEOUT_MS (connecting included); what Kafka
+ * did not acknowledge in that time is refused with a KafkaUnavailableError (503), never reported accepted.
+ *
+ * Any failed or timed-out send retires its producer and the next document gets a new one (new
+ * producer id). kafkajs rolls a failed batch's sequence numbers back, so if the broker did write
+ * a batch whose answer was lost, the same producer would send the next document under the same
+ * sequence number and the broker would drop it as a duplicate while answering success: a 202
+ * for a record Kafka never stored. A new producer id starts a fresh sequence.
+ *
+ * A send that timed out may still be written later (its request was already on the wire). That
+ * document was answered 503; the client sends it again with the same documentId and version,
+ * and every stage downstream is idempotent on (documentId, version), so at worst it is processed
+ * twice with the same result.
+ */
 @Injectable()
 export class DocumentSubmitter implements OnModuleInit, OnModuleDestroy {
-  private readonly producer: Producer;
+  private current?: ProducerGeneration;
+  private readonly logger: Logger;
+  private readonly outcomes: Counter<'operation' | 'outcome'>;
 
   constructor(
-    @Inject(KAFKA) kafka: Kafka,
+    @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(CONTRACT_SERDE) private readonly serde: ContractSerde,
     @Inject(TOPICS) private readonly topics: TopicNames,
+    @Inject(SERVICE_CONFIG) private readonly config: GatewayConfig,
+    @Inject(ROOT_LOGGER) logger: Logger,
+    @Inject(METRICS_REGISTRY) registry: Registry,
   ) {
-    this.producer = kafka.producer(IDEMPOTENT_PRODUCER);
+    this.logger = logger.child({ component: 'document-submitter' });
+    this.outcomes = new Counter({
+      name: 'rag_gateway_kafka_sends_total',
+      help: 'Documents (operation=submit) and deletes (operation=delete) the gateway handed to Kafka, by outcome (accepted, kafka_unavailable, failed).',
+      labelNames: ['operation', 'outcome'],
+      registers: [registry],
+    });
   }
 
   async onModuleInit(): Promise<void> {
     await this.serde.registerWriter('DocumentSubmitted', this.topics.documents);
     await this.serde.registerWriter('DocumentEvent', this.topics.events);
-    await this.producer.connect();
+    await this.generation().connected;
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.producer.disconnect();
+    const generation = this.current;
+    this.current = undefined;
+    await generation?.producer.disconnect().catch(() => undefined);
   }
 
-  /** Resolves with the ACCEPTED event once Kafka has acknowledged the document (all in-sync replicas). */
+  /** Resolves with the ACCEPTED event once Kafka has acknowledged the document (all in-sync replicas), else throws. */
   async submit(doc: DocumentSubmitted): Promise<DocumentEvent> {
     const accepted = lifecycleEvent('ACCEPTED', { ...documentFacts(doc), stage: 'gateway' });
-    await this.producer.sendBatch({
-      acks: -1,
-      topicMessages: [
-        { topic: this.topics.documents, messages: [{ key: doc.documentId, value: this.serde.encode('DocumentSubmitted', doc) }] },
-        { topic: this.topics.events, messages: [{ key: doc.documentId, value: this.serde.encode('DocumentEvent', accepted) }] },
-      ],
-    });
+    const topicMessages = [
+      { topic: this.topics.documents, messages: [{ key: doc.documentId, value: this.serde.encode('DocumentSubmitted', doc) }] },
+      { topic: this.topics.events, messages: [{ key: doc.documentId, value: this.serde.encode('DocumentEvent', accepted) }] },
+    ];
+    await this.produce('submit', (p) => p.sendBatch({ acks: -1, topicMessages }));
     return accepted;
   }
 
   /**
    * A delete is a tombstone on the documents topic (key = documentId, null value), so it follows
    * the document's earlier versions through the same partition; `x-document-version` names the
-   * newest version it deletes. Resolves once Kafka has acknowledged it.
+   * newest version it deletes. Resolves once Kafka has acknowledged it, else throws.
    */
   async delete(documentId: string, version: number): Promise<void> {
-    await this.producer.send({
-      topic: this.topics.documents,
-      acks: -1,
-      messages: [{ key: documentId, value: null, headers: { [Headers.documentVersion]: String(version) } }],
-    });
+    await this.produce('delete', (p) =>
+      p.send({
+        topic: this.topics.documents,
+        acks: -1,
+        messages: [{ key: documentId, value: null, headers: { [Headers.documentVersion]: String(version) } }],
+      }),
+    );
+  }
+
+  /** One send, bounded by KAFKA_PRODUCE_TIMEOUT_MS; a failure retires the producer and is mapped to 503 when Kafka is unavailable. */
+  private async produce(operation: 'submit' | 'delete', send: (producer: Producer) => Promise<unknown>): Promise<void> {
+    const generation = this.generation();
+    const sent = generation.connected.then(send);
+    try {
+      await withDeadline(sent, this.config.KAFKA_PRODUCE_TIMEOUT_MS);
+      this.outcomes.inc({ operation, outcome: 'accepted' });
+    } catch (err) {
+      // A send still running in the background must not surface as an unhandled rejection.
+      sent.catch(() => undefined);
+      this.retire(generation, err);
+      const unavailable = err instanceof DeadlineExceeded || isKafkaAvailabilityError(err);
+      this.outcomes.inc({ operation, outcome: unavailable ? 'kafka_unavailable' : 'failed' });
+      if (!unavailable) throw err;
+      const what = operation === 'submit' ? 'the document was' : 'the delete was';
+      throw new KafkaUnavailableError(
+        `${what} not accepted because Kafka is unavailable (${errorMessage(err)}); send it again after ${this.config.KAFKA_UNAVAILABLE_RETRY_AFTER_SECONDS} s`,
+        this.config.KAFKA_UNAVAILABLE_RETRY_AFTER_SECONDS,
+        { cause: err },
+      );
+    }
+  }
+
+  /** The current producer, or a new one that starts connecting now (connecting counts against a send's deadline). */
+  private generation(): ProducerGeneration {
+    if (!this.current) {
+      const producer = this.kafka.producer(IDEMPOTENT_PRODUCER);
+      const connected = producer.connect().then(() => producer);
+      // A failed connect fails the sends that await it, which retire this generation.
+      connected.catch(() => undefined);
+      this.current = { producer, connected };
+    }
+    return this.current;
+  }
+
+  /** Drops `generation` (if still current) so the next document gets a new producer; disconnects it in the background. */
+  private retire(generation: ProducerGeneration, reason: unknown): void {
+    if (this.current !== generation) return;
+    this.current = undefined;
+    this.logger.warn({ err: errorMessage(reason) }, 'send failed; replacing the Kafka producer');
+    // disconnect() waits for in-flight requests, which a frozen broker never answers: never awaited.
+    generation.producer.disconnect().catch(() => undefined);
   }
 }
