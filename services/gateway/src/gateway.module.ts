@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { MulterModule } from '@nestjs/platform-express';
-import { SERVICE_CONFIG, ServiceCoreModule } from '@rag/common';
+import { ROOT_LOGGER, SERVICE_CONFIG, ServiceCoreModule } from '@rag/common';
+import type { Logger } from 'pino';
 import { EmbeddingModule } from '@rag/embedding';
 import { DocumentSubmitter } from './documents/document-submitter';
 import { DocumentsController } from './documents/documents.controller';
+import { FENCED_PRODUCER_FACTORY, fencedProducerFactory } from './documents/fenced-producer';
 import { KafkaUnavailableFilter } from './documents/kafka-unavailable.filter';
 import { gatewayConfigSchema, type GatewayConfig } from './gateway.config';
 import { SearchController } from './search/search.controller';
@@ -33,6 +35,12 @@ import { StatusWatcher } from './status/status-watcher';
     StatusWatcher,
     SearchService,
     { provide: APP_FILTER, useClass: KafkaUnavailableFilter },
+    {
+      provide: FENCED_PRODUCER_FACTORY,
+      inject: [SERVICE_CONFIG, ROOT_LOGGER],
+      useFactory: (cfg: GatewayConfig, logger: Logger) =>
+        fencedProducerFactory({ brokers: cfg.KAFKA_BROKERS, clientId: cfg.KAFKA_CLIENT_ID ?? 'gateway', logger }),
+    },
   ],
 })
 export class GatewayModule {}

@@ -1,5 +1,5 @@
 import { topicNames, type ContractSerde, type DocumentSubmitted } from '@rag/contracts';
-import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, type Kafka, type Producer } from 'kafkajs';
+import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, type Producer } from 'kafkajs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { GatewayConfig } from '../gateway.config';
@@ -12,11 +12,18 @@ type SendBehaviour = 'ack' | 'hang' | Error;
 class FakeProducer {
   sent = 0;
   disconnected = false;
+  fenced = false;
   constructor(
-    private readonly connectHangs: boolean,
+    private readonly connectAfter: 'now' | 'never' | number,
     private readonly sends: SendBehaviour[],
   ) {}
-  connect = (): Promise<void> => (this.connectHangs ? new Promise(() => undefined) : Promise.resolve());
+  connect = (): Promise<void> => {
+    const after = this.connectAfter;
+    if (after === 'now') return Promise.resolve();
+    return new Promise((resolve) => {
+      if (typeof after === 'number') setTimeout(resolve, after);
+    });
+  };
   disconnect = async (): Promise<void> => {
     this.disconnected = true;
   };
@@ -28,20 +35,18 @@ class FakeProducer {
   };
 }
 
-function setup(scripts: { connectHangs?: boolean; sends?: SendBehaviour[] }[]) {
+function setup(scripts: { connectAfter?: 'now' | 'never' | number; sends?: SendBehaviour[] }[]) {
   const producers: FakeProducer[] = [];
-  const kafka = {
-    producer: () => {
-      const script = scripts[producers.length] ?? {};
-      const producer = new FakeProducer(script.connectHangs ?? false, script.sends ?? []);
-      producers.push(producer);
-      return producer as unknown as Producer;
-    },
-  } as unknown as Kafka;
+  const createProducer = () => {
+    const script = scripts[producers.length] ?? {};
+    const producer = new FakeProducer(script.connectAfter ?? 'now', script.sends ?? []);
+    producers.push(producer);
+    return { producer: producer as unknown as Producer, fence: () => (producer.fenced = true) };
+  };
   const serde = { encode: () => Buffer.from('x'), registerWriter: async () => 1 } as unknown as ContractSerde;
   const config = { KAFKA_PRODUCE_TIMEOUT_MS: 50, KAFKA_UNAVAILABLE_RETRY_AFTER_SECONDS: 7 } as GatewayConfig;
   const registry = new Registry();
-  const submitter = new DocumentSubmitter(kafka, serde, topicNames('t'), config, pino({ level: 'silent' }), registry);
+  const submitter = new DocumentSubmitter(createProducer, serde, topicNames('t'), config, pino({ level: 'silent' }), registry);
   return { submitter, producers, registry };
 }
 
@@ -85,6 +90,7 @@ describe('DocumentSubmitter', () => {
     expect(refusal).toBeInstanceOf(KafkaUnavailableError);
     expect((refusal as KafkaUnavailableError).retryAfterSeconds).toBe(7);
     expect((refusal as KafkaUnavailableError).retriable).toBe(true);
+    expect(producers[0].fenced).toBe(true);
     expect(producers[0].disconnected).toBe(true);
 
     await submitter.submit(doc);
@@ -93,11 +99,20 @@ describe('DocumentSubmitter', () => {
     expect(await outcomes(registry)).toEqual({ kafka_unavailable: 1, accepted: 1 });
   });
 
-  it('bounds a connect that never completes', async () => {
-    const { submitter, producers } = setup([{ connectHangs: true }]);
+  it('bounds a connect that never completes, and never sends on it', async () => {
+    const { submitter, producers } = setup([{ connectAfter: 'never' }]);
     await expect(submitter.submit(doc)).rejects.toBeInstanceOf(KafkaUnavailableError);
+    expect(producers[0].fenced).toBe(true);
     await submitter.submit(doc);
     expect(producers).toHaveLength(2);
+    expect(producers[0].sent).toBe(0);
+  });
+
+  it('does not send a refused document when its late connect completes', async () => {
+    const { submitter, producers } = setup([{ connectAfter: 100 }]);
+    await expect(submitter.submit(doc)).rejects.toBeInstanceOf(KafkaUnavailableError);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(producers[0].sent).toBe(0);
   });
 
   it('maps kafkajs connection failures (retries exhausted) to KafkaUnavailableError', async () => {

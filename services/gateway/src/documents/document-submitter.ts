@@ -1,14 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import {
-  CONTRACT_SERDE,
-  errorMessage,
-  IDEMPOTENT_PRODUCER,
-  KAFKA,
-  METRICS_REGISTRY,
-  ROOT_LOGGER,
-  SERVICE_CONFIG,
-  TOPICS,
-} from '@rag/common';
+import { CONTRACT_SERDE, errorMessage, METRICS_REGISTRY, ROOT_LOGGER, SERVICE_CONFIG, TOPICS } from '@rag/common';
 import {
   documentFacts,
   Headers,
@@ -18,10 +9,11 @@ import {
   type DocumentSubmitted,
   type TopicNames,
 } from '@rag/contracts';
-import type { Kafka, Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import type { GatewayConfig } from '../gateway.config';
+import { FENCED_PRODUCER_FACTORY, type FencedProducer, type FencedProducerFactory } from './fenced-producer';
 import { isKafkaAvailabilityError, KafkaUnavailableError } from './kafka-unavailable.error';
 
 class DeadlineExceeded extends Error {
@@ -36,10 +28,11 @@ function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   });
 }
 
-/** One producer and its connection attempt; retired as a whole after a failed send. */
+/** One producer and its connection attempt; retired (fenced) as a whole after a failed send. */
 interface ProducerGeneration {
-  producer: Producer;
+  fenced: FencedProducer;
   connected: Promise<Producer>;
+  retired: boolean;
 }
 
 /**
@@ -47,16 +40,20 @@ interface ProducerGeneration {
  * idempotent producer, acks=all, within KAFKA_PRODUCE_TIMEOUT_MS (connecting included); what Kafka
  * did not acknowledge in that time is refused with a KafkaUnavailableError (503), never reported accepted.
  *
- * Any failed or timed-out send retires its producer and the next document gets a new one (new
- * producer id). kafkajs rolls a failed batch's sequence numbers back, so if the broker did write
- * a batch whose answer was lost, the same producer would send the next document under the same
- * sequence number and the broker would drop it as a duplicate while answering success: a 202
- * for a record Kafka never stored. A new producer id starts a fresh sequence.
+ * Any failed or timed-out send retires its producer and the next send gets a new one (new
+ * producer id), for two reasons:
+ * - kafkajs rolls a failed batch's sequence numbers back. If the broker did write a batch whose
+ *   answer was lost, the same producer would send the next document under the same sequence
+ *   number and the broker would drop it as a duplicate while answering success: a 202 for a
+ *   record Kafka never stored. A new producer id starts a fresh sequence.
+ * - kafkajs keeps retrying a send on its own. A retired producer is fenced (its sockets cut, no
+ *   new ones; see FencedProducer), so a document answered 503 is not delivered behind the
+ *   client's back once the broker is back.
  *
- * A send that timed out may still be written later (its request was already on the wire). That
- * document was answered 503; the client sends it again with the same documentId and version,
- * and every stage downstream is idempotent on (documentId, version), so at worst it is processed
- * twice with the same result.
+ * A request already on the wire when the deadline passed (a frozen broker holds it in its socket
+ * buffer) may still be written when the broker resumes. That document was answered 503; the
+ * client sends it again with the same documentId and version, and every stage downstream is
+ * idempotent on (documentId, version), so at worst it is processed twice with the same result.
  */
 @Injectable()
 export class DocumentSubmitter implements OnModuleInit, OnModuleDestroy {
@@ -65,7 +62,7 @@ export class DocumentSubmitter implements OnModuleInit, OnModuleDestroy {
   private readonly outcomes: Counter<'operation' | 'outcome'>;
 
   constructor(
-    @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(FENCED_PRODUCER_FACTORY) private readonly createProducer: FencedProducerFactory,
     @Inject(CONTRACT_SERDE) private readonly serde: ContractSerde,
     @Inject(TOPICS) private readonly topics: TopicNames,
     @Inject(SERVICE_CONFIG) private readonly config: GatewayConfig,
@@ -90,7 +87,7 @@ export class DocumentSubmitter implements OnModuleInit, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     const generation = this.current;
     this.current = undefined;
-    await generation?.producer.disconnect().catch(() => undefined);
+    await generation?.fenced.producer.disconnect().catch(() => undefined);
   }
 
   /** Resolves with the ACCEPTED event once Kafka has acknowledged the document (all in-sync replicas), else throws. */
@@ -122,7 +119,11 @@ export class DocumentSubmitter implements OnModuleInit, OnModuleDestroy {
   /** One send, bounded by KAFKA_PRODUCE_TIMEOUT_MS; a failure retires the producer and is mapped to 503 when Kafka is unavailable. */
   private async produce(operation: 'submit' | 'delete', send: (producer: Producer) => Promise<unknown>): Promise<void> {
     const generation = this.generation();
-    const sent = generation.connected.then(send);
+    const sent = generation.connected.then((producer) => {
+      // A connect that completes after this send was answered 503 must not send it.
+      if (generation.retired) throw new DeadlineExceeded('the producer was retired before it connected');
+      return send(producer);
+    });
     try {
       await withDeadline(sent, this.config.KAFKA_PRODUCE_TIMEOUT_MS);
       this.outcomes.inc({ operation, outcome: 'accepted' });
@@ -145,21 +146,25 @@ export class DocumentSubmitter implements OnModuleInit, OnModuleDestroy {
   /** The current producer, or a new one that starts connecting now (connecting counts against a send's deadline). */
   private generation(): ProducerGeneration {
     if (!this.current) {
-      const producer = this.kafka.producer(IDEMPOTENT_PRODUCER);
-      const connected = producer.connect().then(() => producer);
+      const fenced = this.createProducer();
+      const connected = fenced.producer.connect().then(() => fenced.producer);
       // A failed connect fails the sends that await it, which retire this generation.
       connected.catch(() => undefined);
-      this.current = { producer, connected };
+      this.current = { fenced, connected, retired: false };
     }
     return this.current;
   }
 
-  /** Drops `generation` (if still current) so the next document gets a new producer; disconnects it in the background. */
+  /**
+   * Retires `generation` (if still current): fenced, so none of its sends can still reach Kafka
+   * through kafkajs' internal retries, and the next send gets a new producer.
+   */
   private retire(generation: ProducerGeneration, reason: unknown): void {
-    if (this.current !== generation) return;
-    this.current = undefined;
-    this.logger.warn({ err: errorMessage(reason) }, 'send failed; replacing the Kafka producer');
-    // disconnect() waits for in-flight requests, which a frozen broker never answers: never awaited.
-    generation.producer.disconnect().catch(() => undefined);
+    if (generation.retired) return;
+    generation.retired = true;
+    generation.fenced.fence();
+    if (this.current === generation) this.current = undefined;
+    this.logger.warn({ err: errorMessage(reason) }, 'send failed; the Kafka producer is fenced and replaced');
+    generation.fenced.producer.disconnect().catch(() => undefined);
   }
 }

@@ -1,0 +1,48 @@
+import { connect, Socket } from 'node:net';
+import { createKafka, IDEMPOTENT_PRODUCER } from '@rag/common';
+import type { ISocketFactory, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+
+// kafkajs' own socket factory sets the same keep-alive.
+const KEEP_ALIVE_MS = 60_000;
+
+/**
+ * An idempotent producer on a Kafka client of its own whose connections can all be cut at once.
+ * After `fence()` it can never send again: open sockets are destroyed and every new one fails at
+ * once, so kafkajs' internal retries of a send the gateway already answered 503 for cannot deliver
+ * that document minutes later, when the broker is back.
+ */
+export interface FencedProducer {
+  readonly producer: Producer;
+  fence(): void;
+}
+
+export type FencedProducerFactory = () => FencedProducer;
+export const FENCED_PRODUCER_FACTORY = Symbol('FENCED_PRODUCER_FACTORY');
+
+export function fencedProducerFactory(opts: { brokers: string[]; clientId: string; logger: Logger }): FencedProducerFactory {
+  return () => {
+    const sockets = new Set<Socket>();
+    let fenced = false;
+    const socketFactory: ISocketFactory = ({ host, port, onConnect }) => {
+      if (fenced) {
+        const refused = new Socket();
+        process.nextTick(() => refused.destroy(new Error('producer fenced after a failed send')));
+        return refused;
+      }
+      const socket = connect({ host, port }, onConnect);
+      socket.setKeepAlive(true, KEEP_ALIVE_MS);
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      return socket;
+    };
+    const producer = createKafka({ ...opts, socketFactory }).producer(IDEMPOTENT_PRODUCER);
+    return {
+      producer,
+      fence: () => {
+        fenced = true;
+        for (const socket of sockets) socket.destroy();
+      },
+    };
+  };
+}

@@ -1,0 +1,205 @@
+import { topicNames } from '@rag/contracts';
+import { Kafka, logLevel } from 'kafkajs';
+import { connect } from 'node:net';
+import { provisionSchemas, provisionTopics } from '../../../tools/provision/provision';
+import { readTopic } from '../../support/dlq';
+import { STACK, uniqueSuffix } from '../../support/env';
+import { PrivateKafka } from '../../support/private-kafka';
+import { freePort, ServiceProcess, waitFor } from '../../support/services';
+
+/**
+ * Issue 11.7: the gateway when Kafka is unavailable. The gateway runs against a broker of its own
+ * (the shared stack's registry and Elasticsearch), which the test stops, starts, freezes (SIGSTOP)
+ * and thaws. An upload must then answer 503 + Retry-After within KAFKA_PRODUCE_TIMEOUT_MS (default
+ * 10 s), /readyz must say not ready, and once the broker is back uploads must get 202 again.
+ * Every 202 must be in the documents topic; no 503 may count as accepted.
+ */
+const PRODUCE_TIMEOUT_MS = 10_000; // the default of KAFKA_PRODUCE_TIMEOUT_MS, deliberately not set
+const MARGIN_MS = 1_500; // HTTP and event-loop slack on 2 busy cores
+const READY_PROBE_MS = 3_000; // libs/common/src/health.ts
+// kafkajs retries a send for about a minute on its own (libs/common/src/kafka.ts: 10 retries, at
+// most 10 s apart); a refused document must not arrive after that either.
+const KAFKAJS_RETRY_WINDOW_MS = 75_000;
+
+/** Whether something accepts TCP connections on host:port (a frozen process's port still does). */
+function acceptsConnections(hostPort: string): Promise<boolean> {
+  const [host, port] = hostPort.split(':');
+  return new Promise((resolve) => {
+    const socket = connect({ host, port: Number(port), timeout: 2_000 });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => (socket.destroy(), resolve(false)));
+  });
+}
+
+interface Answer {
+  status: number;
+  retryAfter: string | null;
+  body: { error?: string; message?: string };
+  elapsedMs: number;
+}
+
+describe('gateway when Kafka is unavailable', () => {
+  const broker = new PrivateKafka('gateway-kafka');
+  const id = uniqueSuffix();
+  const prefix = `t${id}`;
+  const topics = topicNames(prefix);
+  let kafka: Kafka;
+  let gateway: ServiceProcess;
+  const accepted: string[] = [];
+  const refusedWhileStopped: string[] = [];
+  const refusedWhileFrozen: string[] = [];
+  let sequence = 0;
+  let lastRefusedWhileStoppedAt = 0;
+
+  const upload = async (kind: 'json' | 'multipart'): Promise<Answer & { documentId: string }> => {
+    const documentId = `gk-${id}-${sequence++}`;
+    const text = `document ${documentId}: the gateway answers only what Kafka acknowledged.`;
+    const started = Date.now();
+    let init: RequestInit;
+    if (kind === 'json') {
+      init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ documentId, text }) };
+    } else {
+      const form = new FormData();
+      form.append('documentId', documentId);
+      form.append('file', new Blob([text], { type: 'text/plain' }), `${documentId}.txt`);
+      init = { method: 'POST', body: form };
+    }
+    const res = await fetch(`${gateway.url}/v1/documents`, { ...init, signal: AbortSignal.timeout(60_000) });
+    const body = (await res.json()) as Answer['body'];
+    const answer = { documentId, status: res.status, retryAfter: res.headers.get('retry-after'), body, elapsedMs: Date.now() - started };
+    if (res.status === 202) accepted.push(documentId);
+    return answer;
+  };
+
+  const readiness = async () => {
+    const started = Date.now();
+    const res = await fetch(`${gateway.url}/readyz`, { signal: AbortSignal.timeout(30_000) });
+    const body = (await res.json()) as { error?: Record<string, { status: string }>; details?: Record<string, { status: string }> };
+    return { status: res.status, kafka: body.details?.kafka?.status, details: body.details, elapsedMs: Date.now() - started };
+  };
+
+  const statusOf = async (documentId: string) => (await fetch(`${gateway.url}/v1/documents/${encodeURIComponent(documentId)}`)).status;
+
+  /** Both kinds of upload at once, both refused: 503, Retry-After, the common error body, within the bound. */
+  const expectRefused = async (into: string[]) => {
+    const answers = await Promise.all([upload('json'), upload('multipart')]);
+    for (const a of answers) {
+      expect({ status: a.status, error: a.body.error }).toEqual({ status: 503, error: 'kafka_unavailable' });
+      expect(a.body.message).toMatch(/not accepted because Kafka is unavailable/);
+      expect(Number(a.retryAfter)).toBeGreaterThanOrEqual(1);
+      expect(a.elapsedMs).toBeLessThanOrEqual(PRODUCE_TIMEOUT_MS + MARGIN_MS);
+      // Refused means unknown to the gateway: not "accepted".
+      expect(await statusOf(a.documentId)).toBe(404);
+      into.push(a.documentId);
+    }
+    return answers.map((a) => a.elapsedMs);
+  };
+
+  /** After the broker is back: ready again, then the very next upload is accepted. */
+  const expectRecovered = async (backAt: number) => {
+    await waitFor('gateway /readyz after the broker is back', async () => (await readiness()).status === 200, 60_000, 500);
+    const readyAfterMs = Date.now() - backAt;
+    const first = await upload('json');
+    expect(first.status).toBe(202);
+    const second = await upload('multipart');
+    expect(second.status).toBe(202);
+    return { readyAfterMs, firstUploadMs: first.elapsedMs };
+  };
+
+  beforeAll(async () => {
+    await broker.start();
+    kafka = new Kafka({ clientId: `test-${id}`, brokers: broker.brokers, logLevel: logLevel.NOTHING });
+    await provisionTopics(kafka, topics, {
+      partitions: 3,
+      replicationFactor: 1,
+      dlqRetentionMs: 86_400_000,
+      eventsRetentionMs: 86_400_000,
+    });
+    await provisionSchemas(STACK.registryUrl, topics);
+    gateway = await new ServiceProcess('gateway', await freePort(), {
+      KAFKA_BROKERS: broker.brokers.join(','),
+      SCHEMA_REGISTRY_URL: STACK.registryUrl,
+      ELASTICSEARCH_URL: STACK.elasticsearchUrl,
+      TOPIC_PREFIX: prefix,
+      ES_INDEX_ALIAS: `rag-chunks-${id}`,
+      LOG_LEVEL: 'info',
+    }).start();
+  });
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await broker.stop();
+  });
+
+  it('accepts while the broker is up', async () => {
+    const answers = [await upload('json'), await upload('multipart')];
+    expect(answers.map((a) => a.status)).toEqual([202, 202]);
+  });
+
+  it('answers 503 + Retry-After within the bound while the broker is stopped, and 202 again once it is back', async () => {
+    await broker.down();
+    // The fault is real: nothing listens on the broker's port any more.
+    expect(await acceptsConnections(broker.brokers[0])).toBe(false);
+
+    const refused = await expectRefused(refusedWhileStopped);
+    lastRefusedWhileStoppedAt = Date.now();
+    const ready = await readiness();
+    expect({ status: ready.status, kafka: ready.kafka }).toEqual({ status: 503, kafka: 'down' });
+    expect(ready.details?.registry?.status).toBe('up');
+    expect(ready.elapsedMs).toBeLessThanOrEqual(READY_PROBE_MS + MARGIN_MS);
+
+    const backAt = Date.now();
+    await broker.up();
+    const recovered = await expectRecovered(backAt);
+    console.log(
+      `broker stopped: uploads refused with 503 after ${refused.join(' and ')} ms, /readyz 503 in ${ready.elapsedMs} ms; ` +
+        `after the restart (started in ${Date.now() - backAt} ms in all) ready ${recovered.readyAfterMs} ms after 'up' was called, first upload 202 in ${recovered.firstUploadMs} ms`,
+    );
+  });
+
+  it('answers 503 + Retry-After within the bound while the broker is frozen (SIGSTOP), and 202 again after SIGCONT', async () => {
+    broker.freeze();
+    try {
+      // The fault is real: the broker process is stopped by the kernel, its port still accepts connections.
+      expect(broker.processState()).toBe('T');
+      expect(await acceptsConnections(broker.brokers[0])).toBe(true);
+
+      const refused = await expectRefused(refusedWhileFrozen);
+      const ready = await readiness();
+      expect({ status: ready.status, kafka: ready.kafka }).toEqual({ status: 503, kafka: 'down' });
+      expect(ready.elapsedMs).toBeLessThanOrEqual(READY_PROBE_MS + MARGIN_MS);
+      expect(broker.processState()).toBe('T');
+
+      const thawedAt = Date.now();
+      broker.thaw();
+      const recovered = await expectRecovered(thawedAt);
+      console.log(
+        `broker frozen: uploads refused with 503 after ${refused.join(' and ')} ms, /readyz 503 in ${ready.elapsedMs} ms; ` +
+          `after SIGCONT ready in ${recovered.readyAfterMs} ms, first upload 202 in ${recovered.firstUploadMs} ms`,
+      );
+    } finally {
+      broker.thaw();
+    }
+  });
+
+  it('has every accepted document in the documents topic, and none refused while the broker was stopped', async () => {
+    // Give a refused send every chance to be delivered late by kafkajs' own retries.
+    const wait = lastRefusedWhileStoppedAt + KAFKAJS_RETRY_WINDOW_MS - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const inTopic = new Set((await readTopic(kafka, topics.documents)).map((r) => r.key));
+    const inEvents = new Set((await readTopic(kafka, topics.events)).map((r) => r.key));
+    expect(accepted.filter((d) => !inTopic.has(d))).toEqual([]);
+    expect(accepted.filter((d) => !inEvents.has(d))).toEqual([]);
+    expect(refusedWhileStopped.filter((d) => inTopic.has(d) || inEvents.has(d))).toEqual([]);
+    for (const d of refusedWhileStopped) expect(await statusOf(d)).toBe(404);
+    for (const d of accepted) expect(await statusOf(d)).toBe(200);
+    // A request already on the wire to the frozen broker may still be written after SIGCONT
+    // (README: "Kafka unavailable"); the client's retry with the same documentId/version is idempotent.
+    const lateWrites = refusedWhileFrozen.filter((d) => inTopic.has(d));
+    console.log(
+      `${accepted.length} accepted, all in the topic; ${refusedWhileStopped.length} refused while stopped, none in the topic; ` +
+        `${refusedWhileFrozen.length} refused while frozen, ${lateWrites.length} of them written after SIGCONT`,
+    );
+  });
+});
