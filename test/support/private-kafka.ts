@@ -1,6 +1,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from './services';
+import { freePort, waitFor } from './services';
 import { stack } from './stack';
 
 const REPO = join(__dirname, '..', '..');
@@ -62,8 +62,10 @@ export class PrivateKafka {
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
   }
 
-  freeze(): void {
+  /** SIGSTOP; resolves once the kernel reports the process stopped (the signal is asynchronous). */
+  async freeze(): Promise<void> {
     process.kill(this.pid(), 'SIGSTOP');
+    await waitFor('the broker to be stopped by SIGSTOP', async () => this.processState() === 'T', 10_000, 50);
   }
 
   thaw(): void {

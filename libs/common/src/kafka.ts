@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type ISocketFactory, type KafkaConfig, type LogEntry, type ProducerConfig } from 'kafkajs';
+import { Kafka, logLevel, type ISocketFactory, type KafkaConfig, type LogEntry, type ProducerConfig, type RetryOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -22,14 +22,21 @@ function pinoLogCreator(logger: Logger) {
 // a document keyed by id lands on the same partition whichever client produced it.
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
-export function createKafka(opts: { brokers: string[]; clientId: string; logger: Logger; socketFactory?: ISocketFactory }): Kafka {
+export function createKafka(opts: {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  /** Replaces the default backoff below. */
+  retry?: RetryOptions;
+  socketFactory?: ISocketFactory;
+}): Kafka {
   const config: KafkaConfig = {
     clientId: opts.clientId,
     brokers: opts.brokers,
     logLevel: logLevel.WARN,
     logCreator: pinoLogCreator(opts.logger),
     // Ride out a broker restart: kafkajs retries with its own exponential backoff.
-    retry: { initialRetryTime: 300, retries: 10, maxRetryTime: 10_000 },
+    retry: opts.retry ?? { initialRetryTime: 300, retries: 10, maxRetryTime: 10_000 },
     ...(opts.socketFactory && { socketFactory: opts.socketFactory }),
   };
   return new Kafka(config);

@@ -159,7 +159,7 @@ describe('gateway when Kafka is unavailable', () => {
   });
 
   it('answers 503 + Retry-After within the bound while the broker is frozen (SIGSTOP), and 202 again after SIGCONT', async () => {
-    broker.freeze();
+    await broker.freeze();
     try {
       // The fault is real: the broker process is stopped by the kernel, its port still accepts connections.
       expect(broker.processState()).toBe('T');
