@@ -33,6 +33,7 @@ class FakeProducer {
     if (behaviour === 'hang') return new Promise(() => undefined);
     return Promise.reject(behaviour);
   };
+  send = this.sendBatch;
 }
 
 function setup(scripts: { connectAfter?: 'now' | 'never' | number; sends?: SendBehaviour[] }[]) {
@@ -136,6 +137,18 @@ describe('DocumentSubmitter', () => {
     await submitter.submit(doc);
     expect(producers).toHaveLength(2);
     expect(await outcomes(registry)).toEqual({ failed: 1, accepted: 1 });
+  });
+
+  it('bounds a delete (tombstone) the same way', async () => {
+    const { submitter, producers, registry } = setup([{ sends: ['hang'] }]);
+    await expect(submitter.delete('doc-1', 1)).rejects.toBeInstanceOf(KafkaUnavailableError);
+    await submitter.delete('doc-1', 1);
+    expect(producers).toHaveLength(2);
+    const metric = await registry.getSingleMetric('rag_gateway_kafka_sends_total')!.get();
+    expect(metric.values.map((v) => `${v.labels.operation}:${v.labels.outcome}=${v.value}`).sort()).toEqual([
+      'delete:accepted=1',
+      'delete:kafka_unavailable=1',
+    ]);
   });
 
   it('replaces a failed producer only once when several sends on it fail together', async () => {
