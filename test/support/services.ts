@@ -54,7 +54,8 @@ export class ServiceProcess {
     this.logFile = join(LOG_DIR, `${env.TOPIC_PREFIX ?? 'ingest'}-${name}-${instance}.log`);
   }
 
-  async start(): Promise<this> {
+  /** Spawns the process and (unless `waitReady` is false) waits until /readyz answers 200. */
+  async start(waitReady = true): Promise<this> {
     mkdirSync(LOG_DIR, { recursive: true });
     const log = createWriteStream(this.logFile, { flags: 'a' });
     const child = spawn(process.execPath, [join(ROOT, 'dist', 'services', this.name, 'src', 'main.js')], {
@@ -65,7 +66,7 @@ export class ServiceProcess {
     child.stderr?.pipe(log);
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    await this.waitReady();
+    if (waitReady) await this.waitReady();
     return this;
   }
 

@@ -46,6 +46,17 @@ describe('gateway when Kafka is unavailable', () => {
   const topics = topicNames(prefix);
   let kafka: Kafka;
   let gateway: ServiceProcess;
+  let lateGateway: ServiceProcess | undefined;
+  const gatewayEnv = () => ({
+    KAFKA_BROKERS: broker.brokers.join(','),
+    SCHEMA_REGISTRY_URL: STACK.registryUrl,
+    ELASTICSEARCH_URL: STACK.elasticsearchUrl,
+    TOPIC_PREFIX: prefix,
+    ES_INDEX_ALIAS: `rag-chunks-${id}`,
+    // Its own document registry (the gateway creates the index): statuses of this test only.
+    ES_REGISTRY_ALIAS: `rag-documents-${id}`,
+    LOG_LEVEL: 'info',
+  });
   const accepted: string[] = [];
   const refusedWhileStopped: string[] = [];
   const refusedWhileFrozen: string[] = [];
@@ -53,7 +64,7 @@ describe('gateway when Kafka is unavailable', () => {
   let lastRefusedWhileStoppedAt = 0;
   const refusedDeletes: string[] = [];
 
-  const upload = async (kind: 'json' | 'multipart'): Promise<Answer & { documentId: string }> => {
+  const upload = async (kind: 'json' | 'multipart', url = gateway.url): Promise<Answer & { documentId: string }> => {
     const documentId = `gk-${id}-${sequence++}`;
     const text = `document ${documentId}: the gateway answers only what Kafka acknowledged.`;
     const started = Date.now();
@@ -66,21 +77,22 @@ describe('gateway when Kafka is unavailable', () => {
       form.append('file', new Blob([text], { type: 'text/plain' }), `${documentId}.txt`);
       init = { method: 'POST', body: form };
     }
-    const res = await fetch(`${gateway.url}/v1/documents`, { ...init, signal: AbortSignal.timeout(60_000) });
+    const res = await fetch(`${url}/v1/documents`, { ...init, signal: AbortSignal.timeout(60_000) });
     const body = (await res.json()) as Answer['body'];
     const answer = { documentId, status: res.status, retryAfter: res.headers.get('retry-after'), body, elapsedMs: Date.now() - started };
     if (res.status === 202) accepted.push(documentId);
     return answer;
   };
 
-  const readiness = async () => {
+  const readiness = async (url = gateway.url) => {
     const started = Date.now();
-    const res = await fetch(`${gateway.url}/readyz`, { signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(30_000) });
     const body = (await res.json()) as { error?: Record<string, { status: string }>; details?: Record<string, { status: string }> };
     return { status: res.status, kafka: body.details?.kafka?.status, details: body.details, elapsedMs: Date.now() - started };
   };
 
-  const statusOf = async (documentId: string) => (await fetch(`${gateway.url}/v1/documents/${encodeURIComponent(documentId)}`)).status;
+  const statusOf = async (documentId: string, url = gateway.url) =>
+    (await fetch(`${url}/v1/documents/${encodeURIComponent(documentId)}`)).status;
 
   /** Both kinds of upload at once, both refused: 503, Retry-After, the common error body, within the bound. */
   const expectRefused = async (into: string[]) => {
@@ -134,19 +146,11 @@ describe('gateway when Kafka is unavailable', () => {
       eventsRetentionMs: 86_400_000,
     });
     await provisionSchemas(STACK.registryUrl, topics);
-    gateway = await new ServiceProcess('gateway', await freePort(), {
-      KAFKA_BROKERS: broker.brokers.join(','),
-      SCHEMA_REGISTRY_URL: STACK.registryUrl,
-      ELASTICSEARCH_URL: STACK.elasticsearchUrl,
-      TOPIC_PREFIX: prefix,
-      ES_INDEX_ALIAS: `rag-chunks-${id}`,
-      // Its own document registry (the gateway creates the index): statuses of this test only.
-      ES_REGISTRY_ALIAS: `rag-documents-${id}`,
-      LOG_LEVEL: 'info',
-    }).start();
+    gateway = await new ServiceProcess('gateway', await freePort(), gatewayEnv()).start();
   });
 
   afterAll(async () => {
+    await lateGateway?.stop();
     await gateway?.stop();
     await broker.stop();
   });
@@ -174,6 +178,33 @@ describe('gateway when Kafka is unavailable', () => {
     console.log(
       `broker stopped: uploads refused with 503 after ${refused.join(' and ')} ms, a delete after ${deleteMs} ms, /readyz 503 in ${ready.elapsedMs} ms; ` +
         `after the restart (started in ${Date.now() - backAt} ms in all) ready ${recovered.readyAfterMs} ms after 'up' was called, first upload 202 in ${recovered.firstUploadMs} ms`,
+    );
+  });
+
+  it('starts a gateway while the broker is stopped: alive, not ready, refusing with 503; ready and accepting once it is back', async () => {
+    await broker.down();
+    expect(await acceptsConnections(broker.brokers[0])).toBe(false);
+    const startedAt = Date.now();
+    lateGateway = await new ServiceProcess('gateway', await freePort(), gatewayEnv(), 1).start(false);
+    const late = lateGateway;
+    await waitFor('the gateway started without Kafka to serve /healthz', async () => (await fetch(`${late.url}/healthz`)).ok, 60_000, 250);
+    const aliveAfterMs = Date.now() - startedAt;
+    const ready = await readiness(late.url);
+    expect({ status: ready.status, kafka: ready.kafka }).toEqual({ status: 503, kafka: 'down' });
+    const refused = await upload('json', late.url);
+    expect({ status: refused.status, error: refused.body.error }).toEqual({ status: 503, error: 'kafka_unavailable' });
+    expect(refused.elapsedMs).toBeLessThanOrEqual(PRODUCE_TIMEOUT_MS + MARGIN_MS);
+    expect(await statusOf(refused.documentId, late.url)).toBe(404);
+    refusedWhileStopped.push(refused.documentId);
+    lastRefusedWhileStoppedAt = Date.now();
+
+    await broker.up();
+    await waitFor('the late gateway /readyz', async () => (await readiness(late.url)).status === 200, 60_000, 500);
+    const accepted = await upload('multipart', late.url);
+    expect(accepted.status).toBe(202);
+    console.log(
+      `gateway started with the broker stopped: /healthz after ${aliveAfterMs} ms, upload refused in ${refused.elapsedMs} ms; ` +
+        `after the broker is back, first upload 202 in ${accepted.elapsedMs} ms`,
     );
   });
 

@@ -14,12 +14,13 @@ class FakeProducer {
   disconnected = false;
   fenced = false;
   constructor(
-    private readonly connectAfter: 'now' | 'never' | number,
+    private readonly connectAfter: 'now' | 'never' | number | Error,
     private readonly sends: SendBehaviour[],
   ) {}
   connect = (): Promise<void> => {
     const after = this.connectAfter;
     if (after === 'now') return Promise.resolve();
+    if (after instanceof Error) return Promise.reject(after);
     return new Promise((resolve) => {
       if (typeof after === 'number') setTimeout(resolve, after);
     });
@@ -36,7 +37,7 @@ class FakeProducer {
   send = this.sendBatch;
 }
 
-function setup(scripts: { connectAfter?: 'now' | 'never' | number; sends?: SendBehaviour[] }[]) {
+function setup(scripts: { connectAfter?: 'now' | 'never' | number | Error; sends?: SendBehaviour[] }[]) {
   const producers: FakeProducer[] = [];
   const createProducer = () => {
     const script = scripts[producers.length] ?? {};
@@ -137,6 +138,24 @@ describe('DocumentSubmitter', () => {
     await submitter.submit(doc);
     expect(producers).toHaveLength(2);
     expect(await outcomes(registry)).toEqual({ failed: 1, accepted: 1 });
+  });
+
+  it('starts without waiting for Kafka; a connect that never finishes is replaced after the first refused send', async () => {
+    const { submitter, producers } = setup([{ connectAfter: 'never' }]);
+    await submitter.onModuleInit();
+    expect(producers).toHaveLength(1);
+    await expect(submitter.submit(doc)).rejects.toBeInstanceOf(KafkaUnavailableError);
+    await submitter.submit(doc);
+    expect(producers).toHaveLength(2);
+  });
+
+  it('replaces a producer whose connect failed before the next send', async () => {
+    const { submitter, producers } = setup([{ connectAfter: retriesExceeded() }]);
+    await submitter.onModuleInit();
+    await new Promise((r) => setImmediate(r));
+    expect(producers[0].fenced).toBe(true);
+    await submitter.submit(doc);
+    expect(producers).toHaveLength(2);
   });
 
   it('bounds a delete (tombstone) the same way', async () => {

@@ -81,7 +81,9 @@ export class DocumentSubmitter implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     await this.serde.registerWriter('DocumentSubmitted', this.topics.documents);
     await this.serde.registerWriter('DocumentEvent', this.topics.events);
-    await this.generation().connected;
+    // Connect early, but do not wait: the gateway also starts without Kafka, then it is not ready
+    // (/readyz) and answers 503 until Kafka is back.
+    this.generation();
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -147,10 +149,10 @@ export class DocumentSubmitter implements OnModuleInit, OnModuleDestroy {
   private generation(): ProducerGeneration {
     if (!this.current) {
       const fenced = this.createProducer();
-      const connected = fenced.producer.connect().then(() => fenced.producer);
-      // A failed connect fails the sends that await it, which retire this generation.
-      connected.catch(() => undefined);
-      this.current = { fenced, connected, retired: false };
+      const generation: ProducerGeneration = { fenced, connected: fenced.producer.connect().then(() => fenced.producer), retired: false };
+      // A producer that could not connect is of no further use: the next send starts a new one.
+      generation.connected.catch((err: unknown) => this.retire(generation, err));
+      this.current = generation;
     }
     return this.current;
   }
@@ -164,7 +166,7 @@ export class DocumentSubmitter implements OnModuleInit, OnModuleDestroy {
     generation.retired = true;
     generation.fenced.fence();
     if (this.current === generation) this.current = undefined;
-    this.logger.warn({ err: errorMessage(reason) }, 'send failed; the Kafka producer is fenced and replaced');
+    this.logger.warn({ err: errorMessage(reason) }, 'Kafka producer failed to connect or send; it is fenced and replaced');
     generation.fenced.producer.disconnect().catch(() => undefined);
   }
 }
