@@ -8,3 +8,4 @@ export * from './stage-runtime.module';
 export * from './lag-monitor';
 export * from './produce-requests';
 export * from './record-limits';
+export * from './isolated-work';

@@ -1,41 +1,38 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PermanentError, SERVICE_CONFIG, TOPICS } from '@rag/common';
+import { PermanentError, TOPICS } from '@rag/common';
 import { documentFacts, Headers, lifecycleEvent, type DocumentSubmitted, type TopicNames } from '@rag/contracts';
 import type { InboundRecord, OutboundRecord, RecordResult, StageHandler, TombstoneRecord } from '@rag/stage-runtime';
-import type { ChunkerConfig } from './chunker.config';
-import { chunkDocument } from './chunk-document';
-import { RecursiveTokenSplitter } from './text-splitter';
+import { chunksOf } from './chunk-document';
+import { DocumentSplitter } from './document-splitter';
 
 /** Documents in, chunks out: extract text, split by tokens, give each chunk its deterministic id. */
 @Injectable()
 export class ChunkerHandler implements StageHandler<'DocumentSubmitted'> {
   readonly input = 'DocumentSubmitted' as const;
   readonly writes;
-  private readonly splitter: RecursiveTokenSplitter;
-
   constructor(
     @Inject(TOPICS) private readonly topics: TopicNames,
-    @Inject(SERVICE_CONFIG) private readonly config: ChunkerConfig,
+    private readonly splitter: DocumentSplitter,
   ) {
     this.writes = [{ contract: 'Chunk' as const, topic: topics.chunks }];
-    this.splitter = new RecursiveTokenSplitter({
-      chunkSize: config.CHUNK_SIZE_TOKENS,
-      chunkOverlap: config.CHUNK_OVERLAP_TOKENS,
-    });
   }
 
   async handle(records: InboundRecord<DocumentSubmitted>[]): Promise<RecordResult[]> {
-    return records.map((record) => {
-      try {
-        return { outputs: this.chunk(record.value) };
-      } catch (error) {
-        return { error };
-      }
-    });
+    // The documents of a slice are split in parallel, as many at a time as there are parse workers.
+    return Promise.all(
+      records.map(async (record) => {
+        try {
+          return { outputs: await this.chunk(record.value) };
+        } catch (error) {
+          return { error };
+        }
+      }),
+    );
   }
 
-  chunk(doc: DocumentSubmitted): OutboundRecord[] {
-    const chunks = chunkDocument(doc, this.splitter, this.config.CHUNK_MAX_PER_DOCUMENT);
+  async chunk(doc: DocumentSubmitted): Promise<OutboundRecord[]> {
+    if (!doc.documentId) throw new PermanentError('documentId is empty');
+    const chunks = chunksOf(doc, await this.splitter.split(doc.contentType, doc.content));
     const outputs: OutboundRecord[] = chunks.map((value) => ({ topic: this.topics.chunks, key: doc.documentId, contract: 'Chunk', value }));
     const event = lifecycleEvent('CHUNKED', { ...documentFacts(doc), stage: 'chunker', chunkCount: chunks.length });
     return [...outputs, { topic: this.topics.events, key: doc.documentId, contract: 'DocumentEvent', value: event }];

@@ -1,0 +1,2 @@
+export * from './isolated-worker-pool';
+export * from './serve-isolated-tasks';
