@@ -33,11 +33,7 @@ export const PATHOLOGICAL_DOCUMENTS: PathologicalDocument[] = [
     shape: 'heading-flood',
     contentType: 'text/markdown',
     attacks: 'memory: 1.5M one-word headings, a section and a chunk object per line',
-    content: () => {
-      const lines: string[] = [];
-      for (let i = 0; i < 1_500_000; i++) lines.push(`# h${i % 1000}`, 'x');
-      return Buffer.from(lines.join('\n'));
-    },
+    content: () => Buffer.from('# h\nx\n'.repeat(1_500_000)),
   },
   {
     shape: 'deep-json',

@@ -91,6 +91,8 @@ export const stageConfigSchema = z.object({
     .default(10 * 1024 * 1024),
   /** Partitions processed in parallel by one instance. */
   STAGE_PARTITIONS_CONCURRENCY: z.coerce.number().int().min(1).default(3),
+  /** A record that crashed the process this many times (handled alone) is dead-lettered instead of handled again. */
+  STAGE_CRASH_LOOP_MAX_DEATHS: z.coerce.number().int().min(1).default(3),
   /** Attempts on the retry tiers before dead-lettering (5 s, 30 s, 5 min, 5 min, 5 min with the default tiers). */
   RETRY_MAX_ATTEMPTS: z.coerce.number().int().min(0).default(5),
   /** A transient failure is dead-lettered only after this long since its first failure (rides out outages). */

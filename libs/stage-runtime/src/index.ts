@@ -9,3 +9,4 @@ export * from './lag-monitor';
 export * from './produce-requests';
 export * from './record-limits';
 export * from './isolated-work';
+export * from './crash-loop-guard';

@@ -1,7 +1,8 @@
 import { lifecycleEvent, type ContractName, type ContractSerde, type ContractTypes, type RetryTier, type TopicNames } from '@rag/contracts';
 import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { IDEMPOTENT_PRODUCER, classifyError, errorMessage, type ErrorKind } from '@rag/common';
+import { IDEMPOTENT_PRODUCER, PermanentError, classifyError, errorMessage, type ErrorKind } from '@rag/common';
+import { CrashLoopGuard } from './crash-loop-guard';
 import { attemptOf, errorClassOf, failureHeaders, firstFailureAtOf, headersToStrings, notBeforeOf } from './failure-headers';
 import { LagMonitor } from './lag-monitor';
 import { PRODUCE_REQUEST_MAX_BYTES, RECORD_BATCH_HEADER_BYTES, splitIntoRequests } from './produce-requests';
@@ -59,6 +60,7 @@ export class StageRunner<N extends ContractName> {
   private producer?: Producer;
   private lagMonitor?: LagMonitor;
   private limits?: TopicLimits;
+  private crashLoopGuard?: CrashLoopGuard;
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private running = false;
   private crashed = false;
@@ -120,7 +122,15 @@ export class StageRunner<N extends ContractName> {
       this.logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
       if (!payload.restart) this.crashed = true;
     });
+    this.crashLoopGuard = new CrashLoopGuard(
+      this.kafka,
+      this.settings.groupId,
+      this.settings.maxBatchRecords,
+      this.settings.crashLoopMaxDeaths,
+      this.logger,
+    );
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.crashLoopGuard?.forget();
       this.logger.info({ memberAssignment: payload.memberAssignment }, 'joined consumer group');
     });
     await this.consumer.connect();
@@ -153,6 +163,7 @@ export class StageRunner<N extends ContractName> {
     await this.lagMonitor?.stop();
     await this.consumer?.disconnect();
     await this.producer?.disconnect();
+    await this.crashLoopGuard?.stop();
     this.logger.info('stage stopped');
   }
 
@@ -169,11 +180,20 @@ export class StageRunner<N extends ContractName> {
         messages = messages.slice(0, firstNotDue);
       }
     }
-    for (let i = 0; i < messages.length; i += this.settings.maxBatchRecords) {
+    for (let i = 0; i < messages.length;) {
       if (!payload.isRunning() || payload.isStale()) return;
-      await this.processSlice(batch, messages.slice(i, i + this.settings.maxBatchRecords), isRetry);
-      const last = messages[Math.min(i + this.settings.maxBatchRecords, messages.length) - 1];
-      payload.resolveOffset(last.offset);
+      const head = messages.slice(i, i + this.settings.maxBatchRecords);
+      const plan = await this.crashLoopGuard!.begin(
+        this.consumer!,
+        batch.topic,
+        batch.partition,
+        head.map((m) => m.offset),
+      );
+      const slice = plan.action === 'handle' ? head.slice(0, plan.records) : head.slice(0, 1);
+      const crashed = plan.action === 'dead-letter' ? new PermanentError(`crashed the stage ${plan.deaths} times`) : undefined;
+      await this.processSlice(batch, slice, isRetry, crashed);
+      i += slice.length;
+      payload.resolveOffset(slice[slice.length - 1].offset);
       await payload.heartbeat();
     }
     if (deferred) this.deferPartition(batch, deferred, payload);
@@ -202,12 +222,14 @@ export class StageRunner<N extends ContractName> {
     this.resumeTimers.add(timer);
   }
 
-  private async processSlice(batch: Batch, messages: KafkaMessage[], isRetry: boolean): Promise<void> {
+  /** `crashed`: the record is not handled again but routed with this error (see CrashLoopGuard). */
+  private async processSlice(batch: Batch, messages: KafkaMessage[], isRetry: boolean, crashed?: Error): Promise<void> {
     const stage = this.settings.stage;
     const started = process.hrtime.bigint();
     this.metrics.batchRecords.observe({ stage }, messages.length);
     const slots = await this.decode(messages);
-    await this.handle(batch, slots);
+    if (crashed) for (const slot of slots) slot.failure = { error: crashed, kind: 'permanent' };
+    else await this.handle(batch, slots);
     this.encodeOutputs(slots);
     this.rejectOversizeOutputs(slots);
     const out = this.collectOutgoing(batch, slots);
@@ -217,6 +239,7 @@ export class StageRunner<N extends ContractName> {
     }
     const last = messages[messages.length - 1];
     await this.consumer!.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+    this.crashLoopGuard?.finished(batch.topic, batch.partition);
     this.metrics.batchSeconds.observe({ stage }, Number(process.hrtime.bigint() - started) / 1e9);
     this.countOutcomes(slots, isRetry);
   }

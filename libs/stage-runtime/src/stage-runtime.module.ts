@@ -40,6 +40,7 @@ export function stageSettings(stage: ConsumerStage, cfg: StageConfig): StageRunt
     fetchMaxBytesPerPartition: cfg.STAGE_FETCH_MAX_BYTES_PER_PARTITION,
     fetchMaxBytes: cfg.STAGE_FETCH_MAX_BYTES,
     partitionsConcurrency: cfg.STAGE_PARTITIONS_CONCURRENCY,
+    crashLoopMaxDeaths: cfg.STAGE_CRASH_LOOP_MAX_DEATHS,
     retry: {
       maxAttempts: cfg.RETRY_MAX_ATTEMPTS,
       minWindowMs: cfg.RETRY_MIN_WINDOW_MS,

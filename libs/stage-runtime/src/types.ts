@@ -50,6 +50,8 @@ export interface StageRuntimeSettings {
   fetchMaxBytesPerPartition: number;
   fetchMaxBytes: number;
   partitionsConcurrency: number;
+  /** A record that crashed the process this many times, alone in its slice, is dead-lettered. */
+  crashLoopMaxDeaths: number;
   /** How long transient failures are retried; the delays are the topics' retry tiers. */
   retry: RetryPolicy;
 }

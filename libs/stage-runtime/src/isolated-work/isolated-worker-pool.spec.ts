@@ -74,6 +74,20 @@ describe('IsolatedWorkerPool', () => {
     await expect(echo()).resolves.toEqual({ echoed: 'still works', bytes: 0 });
   });
 
+  it('fails waiting tasks as transient when workers cannot even start (a broken build, not a bad record)', async () => {
+    const broken = new IsolatedWorkerPool<TestTask, unknown>({
+      filename: join(__dirname, 'broken-worker.fixture.js'),
+      taskName: 'parse',
+      workers: 1,
+      timeoutMs: 1_000,
+      maxMemoryMb: 16,
+    });
+    const error = await broken.run({ kind: 'echo', value: 'x' }).catch((e: unknown) => e);
+    await broken.close();
+    expect(error).toBeInstanceOf(TransientError);
+    expect((error as Error).message).toMatch(/parse worker failed to start: .*cannot load the parser/);
+  });
+
   it('refuses a missing worker script at construction and new tasks once closed', async () => {
     expect(
       () =>

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Worker, type Transferable } from 'node:worker_threads';
 import { PermanentError, TransientError } from '@rag/common';
-import type { IsolatedTaskReply } from './serve-isolated-tasks';
+import type { IsolatedWorkerMessage } from './serve-isolated-tasks';
 
 /** A task went over its time or memory budget; its worker was replaced. */
 export class ResourceBudgetExceededError extends PermanentError {
@@ -42,11 +42,12 @@ interface WorkerSlot<I, O> {
   worker: Worker;
   task?: Task<I, O>;
   timer?: NodeJS.Timeout;
-  online: boolean;
+  /** Said it is ready (modules loaded); a worker that dies before is not respawned in a tight loop. */
+  ready: boolean;
   gone: boolean;
 }
 
-/** A worker that died before it came online is replaced after this delay, not in a tight loop. */
+/** A worker that died before it was ready is replaced after this delay, not in a tight loop. */
 const RESPAWN_AFTER_STARTUP_FAILURE_MS = 1_000;
 
 /**
@@ -99,10 +100,15 @@ export class IsolatedWorkerPool<I, O> {
       workerData: this.options.workerData,
       resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb, maxYoungGenerationSizeMb: Math.min(16, Math.max(1, maxMemoryMb / 8)) },
     });
-    const slot: WorkerSlot<I, O> = { worker, online: false, gone: false };
+    const slot: WorkerSlot<I, O> = { worker, ready: false, gone: false };
     this.slots.add(slot);
-    worker.once('online', () => (slot.online = true));
-    worker.on('message', (reply: IsolatedTaskReply<O>) => this.onReply(slot, reply));
+    worker.on('message', (message: IsolatedWorkerMessage<O>) => {
+      if ('ready' in message) {
+        slot.ready = true;
+        this.idle.push(slot);
+        this.dispatch();
+      } else this.onReply(slot, message);
+    });
     worker.on('error', (err: Error & { code?: string }) => {
       const error =
         err.code === 'ERR_WORKER_OUT_OF_MEMORY'
@@ -113,8 +119,6 @@ export class IsolatedWorkerPool<I, O> {
     worker.on('exit', (code) => {
       void this.retire(slot, new IsolatedWorkCrashedError(`${this.options.taskName} worker exited with code ${code}`));
     });
-    this.idle.push(slot);
-    this.dispatch();
   }
 
   private dispatch(): void {
@@ -130,7 +134,7 @@ export class IsolatedWorkerPool<I, O> {
     }
   }
 
-  private onReply(slot: WorkerSlot<I, O>, reply: IsolatedTaskReply<O>): void {
+  private onReply(slot: WorkerSlot<I, O>, reply: Exclude<IsolatedWorkerMessage<O>, { ready: true }>): void {
     const task = slot.task;
     if (!task || slot.gone) return;
     clearTimeout(slot.timer);
@@ -152,8 +156,13 @@ export class IsolatedWorkerPool<I, O> {
     slot.task?.reject(error);
     slot.task = undefined;
     if (!this.closed) {
-      if (slot.online) this.spawn();
-      else setTimeout(() => !this.closed && this.spawn(), RESPAWN_AFTER_STARTUP_FAILURE_MS).unref();
+      if (slot.ready) this.spawn();
+      else {
+        // A worker that cannot even load is a broken deployment, not a bad record: fail what waits as transient.
+        for (const task of this.queue.splice(0))
+          task.reject(new TransientError(`${this.options.taskName} worker failed to start: ${error.message}`));
+        setTimeout(() => !this.closed && this.spawn(), RESPAWN_AFTER_STARTUP_FAILURE_MS).unref();
+      }
     }
     await slot.worker.terminate();
   }

@@ -1,7 +1,8 @@
 import { parentPort } from 'node:worker_threads';
 
-/** What a worker answers for one task. */
-export type IsolatedTaskReply<O> = { ok: true; output: O } | { ok: false; error: { message: string; kind: 'transient' | 'permanent' } };
+/** What a worker says: ready once its modules are loaded, then one reply per task. */
+export type IsolatedWorkerMessage<O> =
+  { ready: true } | { ok: true; output: O } | { ok: false; error: { message: string; kind: 'transient' | 'permanent' } };
 
 /**
  * The worker side of IsolatedWorkerPool: call it once at the top level of the worker script with
@@ -16,7 +17,7 @@ export function serveIsolatedTasks<I, O>(work: (input: I) => O): void {
   const port = parentPort;
   if (!port) throw new Error('serveIsolatedTasks must run in a worker thread');
   port.on('message', (input: I) => {
-    let reply: IsolatedTaskReply<O>;
+    let reply: IsolatedWorkerMessage<O>;
     try {
       reply = { ok: true, output: work(input) };
     } catch (err) {
@@ -25,4 +26,6 @@ export function serveIsolatedTasks<I, O>(work: (input: I) => O): void {
     }
     port.postMessage(reply);
   });
+  // Tasks are sent only from now on, so loading the worker's modules never eats into a task's time budget.
+  port.postMessage({ ready: true } satisfies IsolatedWorkerMessage<O>);
 }

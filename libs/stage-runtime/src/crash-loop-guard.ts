@@ -1,0 +1,150 @@
+import type { Admin, Consumer, Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+
+/**
+ * Written as the metadata of the committed offset just before a slice is handed to the handler,
+ * and cleared by the commit after it: finding it again on (re)start, at the offset consumption
+ * resumes from, means the process died while handling that slice.
+ */
+export interface SliceMarker {
+  /** First and last offset of the slice. */
+  first: string;
+  last: string;
+  /** How many times a slice starting at `first` has been begun. */
+  attempt: number;
+}
+
+export type SlicePlan = { action: 'handle'; records: number; marker: SliceMarker } | { action: 'dead-letter'; deaths: number };
+
+export interface SlicePlanInput {
+  /** Offsets of the fetched records not handled yet, in order. */
+  offsets: string[];
+  /** The marker found at the committed offset, if any. */
+  marker?: SliceMarker;
+  /** Last offset of a slice that died: records up to it are handled one at a time. */
+  suspectUntil?: bigint;
+  maxRecords: number;
+  maxDeaths: number;
+}
+
+/**
+ * Decides what to do with the records at the head of a partition. Normally: a slice of up to
+ * `maxRecords`. After a death inside a slice, its records are handled one at a time, so the
+ * record that kills the process is found; once the same record, alone, has died `maxDeaths`
+ * times, it is dead-lettered instead of handled again.
+ */
+export function planSlice({ offsets, marker, suspectUntil, maxRecords, maxDeaths }: SlicePlanInput): SlicePlan {
+  const first = offsets[0];
+  const died = marker !== undefined && marker.first === first ? marker : undefined;
+  if (died && died.first === died.last && died.attempt >= maxDeaths) return { action: 'dead-letter', deaths: died.attempt };
+  const suspect = died !== undefined || (suspectUntil !== undefined && BigInt(first) <= suspectUntil);
+  const records = suspect ? 1 : Math.min(maxRecords, offsets.length);
+  return { action: 'handle', records, marker: { first, last: offsets[records - 1], attempt: (died?.attempt ?? 0) + 1 } };
+}
+
+const MARKER_PREFIX = 'rag-slice-in-flight:';
+
+export function encodeMarker(marker: SliceMarker): string {
+  return MARKER_PREFIX + JSON.stringify(marker);
+}
+
+export function decodeMarker(metadata: string | null | undefined): SliceMarker | undefined {
+  if (!metadata?.startsWith(MARKER_PREFIX)) return undefined;
+  try {
+    const m = JSON.parse(metadata.slice(MARKER_PREFIX.length)) as Partial<SliceMarker>;
+    if (typeof m.first === 'string' && typeof m.last === 'string' && typeof m.attempt === 'number') {
+      return { first: m.first, last: m.last, attempt: m.attempt };
+    }
+  } catch {
+    // Someone else's metadata: not ours to interpret.
+  }
+  return undefined;
+}
+
+interface PartitionState {
+  marker?: SliceMarker;
+  suspectUntil?: bigint;
+}
+
+/**
+ * Guards a stage against a record that crashes the process whatever the handler does (an
+ * abort in native code, a heap exhausted outside the parse workers): the state lives in Kafka
+ * (commit metadata of the consumer group), so it survives the process and follows the
+ * partition to whichever instance gets it next.
+ */
+export class CrashLoopGuard {
+  private readonly partitions = new Map<string, PartitionState>();
+  private admin?: Admin;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly groupId: string,
+    private readonly maxRecords: number,
+    private readonly maxDeaths: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** After a rebalance a partition may come back from an instance that died on it: reread its marker. */
+  forget(): void {
+    this.partitions.clear();
+  }
+
+  /** Plans the next slice and, when it is to be handled, records it as in flight (committed metadata). */
+  async begin(consumer: Consumer, topic: string, partition: number, offsets: string[]): Promise<SlicePlan> {
+    const state = await this.state(topic, partition);
+    const plan = planSlice({
+      offsets,
+      marker: state.marker,
+      suspectUntil: state.suspectUntil,
+      maxRecords: this.maxRecords,
+      maxDeaths: this.maxDeaths,
+    });
+    if (plan.action === 'dead-letter') {
+      this.logger.error(
+        { topic, partition, offset: offsets[0], deaths: plan.deaths },
+        'record keeps crashing the stage; dead-lettering it',
+      );
+      return plan;
+    }
+    if (state.marker?.first === plan.marker.first) {
+      this.logger.warn(
+        { topic, partition, died: state.marker },
+        'the process died handling this slice; handling its records one at a time',
+      );
+      const last = BigInt(state.marker.last);
+      state.suspectUntil = state.suspectUntil === undefined || last > state.suspectUntil ? last : state.suspectUntil;
+    }
+    await consumer.commitOffsets([{ topic, partition, offset: plan.marker.first, metadata: encodeMarker(plan.marker) }]);
+    state.marker = plan.marker;
+    return plan;
+  }
+
+  /** The slice's own commit (without metadata) cleared the marker. */
+  finished(topic: string, partition: number): void {
+    const state = this.partitions.get(`${topic}:${partition}`);
+    if (state) state.marker = undefined;
+  }
+
+  async stop(): Promise<void> {
+    await this.admin?.disconnect();
+  }
+
+  private async state(topic: string, partition: number): Promise<PartitionState> {
+    const key = `${topic}:${partition}`;
+    let state = this.partitions.get(key);
+    if (!state) {
+      if (!this.admin) {
+        this.admin = this.kafka.admin();
+        await this.admin.connect();
+      }
+      const [committed] = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [topic] });
+      for (const p of committed?.partitions ?? []) {
+        const k = `${topic}:${p.partition}`;
+        if (!this.partitions.has(k)) this.partitions.set(k, { marker: decodeMarker(p.metadata) });
+      }
+      state = this.partitions.get(key) ?? { marker: undefined };
+      this.partitions.set(key, state);
+    }
+    return state;
+  }
+}
