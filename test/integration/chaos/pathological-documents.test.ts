@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Headers } from '@rag/contracts';
 import { paragraph, seededRandom } from '../../support/corpus';
 import { readTopic, topicSize } from '../../support/dlq';
@@ -5,6 +7,8 @@ import { PATHOLOGICAL_DOCUMENTS } from '../../support/pathological-documents';
 import { Pipeline } from '../../support/pipeline';
 import { waitFor, type ServiceName } from '../../support/services';
 
+/** The services' heap in production (the container image sets it); the parse workers' heaps come on top. */
+const NODE_OPTIONS = readFileSync(join(__dirname, '..', '..', '..', 'deploy', 'node-options'), 'utf8').trim();
 const MAX_DOCUMENT_BYTES = 10 * 1024 * 1024;
 const PARSE_TIMEOUT_MS = 10_000;
 const PARSE_MAX_MEMORY_MB = 128;
@@ -36,7 +40,11 @@ describe('pathological documents', () => {
   const pipeline = new Pipeline({
     partitions: 2,
     serviceEnv: {
-      chunker: { CHUNKER_PARSE_TIMEOUT_MS: String(PARSE_TIMEOUT_MS), CHUNKER_PARSE_MAX_MEMORY_MB: String(PARSE_MAX_MEMORY_MB) },
+      chunker: {
+        NODE_OPTIONS,
+        CHUNKER_PARSE_TIMEOUT_MS: String(PARSE_TIMEOUT_MS),
+        CHUNKER_PARSE_MAX_MEMORY_MB: String(PARSE_MAX_MEMORY_MB),
+      },
     },
   });
   const healthFailures: string[] = [];
