@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Headers } from '@rag/contracts';
 import { paragraph, seededRandom } from '../../support/corpus';
-import { readTopic, topicSize } from '../../support/dlq';
+import { readRetryTiers, readTopic } from '../../support/dlq';
 import { PATHOLOGICAL_DOCUMENTS } from '../../support/pathological-documents';
 import { Pipeline } from '../../support/pipeline';
 import { waitFor, type ServiceName } from '../../support/services';
@@ -143,7 +143,7 @@ describe('pathological documents', () => {
       expect(record.headers[Headers.errorKind]).toBe('permanent');
       expect(record.headers[Headers.retryAttempt]).toBe('0');
     }
-    expect(await topicSize(pipeline.kafka, pipeline.topics.retry('chunker'))).toBe(0);
+    expect(await readRetryTiers(pipeline.kafka, pipeline.topics, 'chunker')).toEqual([]);
 
     // No stage process restarted and the chunker's liveness answered throughout.
     for (const [name, pid] of pids) {
