@@ -15,6 +15,7 @@ export interface StatusAnswer {
   searchableVersion: number | null;
   failures: { stage: string; reason: string }[];
   history: { version: number; status: string }[];
+  timings: { chunkingMs: number | null; indexingMs: number | null; totalMs: number | null };
   currentVersion?: number;
 }
 

@@ -22,7 +22,8 @@ export function chunkIndexTemplate(alias: string, dimensions: number) {
       settings: {
         number_of_shards: 1,
         number_of_replicas: 0,
-        refresh_interval: '1s',
+        // A chunk is reported indexed once a refresh made it searchable (the indexer waits for it).
+        refresh_interval: '500ms',
       },
       mappings: {
         dynamic: 'strict' as const,

@@ -7,7 +7,10 @@ export const indexerConfigSchema = baseConfigSchema
   .extend({
     HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3003),
     EMBEDDING_DIMENSIONS: z.coerce.number().int().min(8).max(4096).default(384),
-    STAGE_MAX_BATCH_RECORDS: z.coerce.number().int().min(1).default(500),
+    // Every slice's _bulk waits for a refresh (searchable on INDEXED): big slices and every
+    // assigned partition in parallel, so a fetch round costs one refresh wait, not one per slice.
+    STAGE_MAX_BATCH_RECORDS: z.coerce.number().int().min(1).default(2000),
+    STAGE_PARTITIONS_CONCURRENCY: z.coerce.number().int().min(1).default(6),
     /** Consumer group of the registry projector (lifecycle events → document registry). */
     REGISTRY_GROUP_ID: z.string().default('rag-registry'),
   });

@@ -48,6 +48,8 @@ describe('document lifecycle', () => {
     const hits = await pipeline.search({ query: phrase, k: 3, hybrid: true });
     expect(hits[0]?.documentId).toBe(documentId);
     expect(hits[0].text).toContain(phrase);
+    const { timings } = (await pipeline.status(documentId))!;
+    console.log(`one document alone: submission → chunked ${timings.chunkingMs} ms, chunked → searchable ${timings.indexingMs} ms`);
   });
 
   it('v2 replaces v1: the old phrase is gone, the new one found, chunk count is v2s, and search never loses the document', async () => {
