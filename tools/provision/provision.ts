@@ -1,34 +1,27 @@
 import type { Client } from '@elastic/elasticsearch';
-import { CONSUMER_STAGES, ContractSerde, type ContractName, type TopicNames, valueSubject } from '@rag/contracts';
+import {
+  CONSUMER_STAGES,
+  ContractSerde,
+  DATA_TOPICS,
+  FAILURE_HEADROOM_BYTES,
+  type DataTopic,
+  type TopicNames,
+  valueSubject,
+} from '@rag/contracts';
 import { ensureRegistryIndex } from '@rag/document-registry';
 import { ensureChunkIndex } from '@rag/search-index';
 import type { Kafka } from 'kafkajs';
 
-const KIB = 1024;
-const MIB = 1024 * KIB;
-
-/** Largest record on the topics that carry whole documents (above the gateway's 10 MiB default limit). */
-export const DOCUMENT_TOPIC_MAX_MESSAGE_BYTES = 16 * MIB;
-/** A chunk is ~400 tokens (a few KiB) plus its document's metadata, which the gateway bounds (~140 KiB by default). */
-export const CHUNK_TOPIC_MAX_MESSAGE_BYTES = 1 * MIB;
-/** An embedded chunk is its chunk plus a vector (at most 4096 floats, 16 KiB). */
-export const EMBEDDING_TOPIC_MAX_MESSAGE_BYTES = CHUNK_TOPIC_MAX_MESSAGE_BYTES + 64 * KIB;
-export const EVENT_TOPIC_MAX_MESSAGE_BYTES = 1 * MIB;
-/** Retry and dead-letter records are the consumed bytes plus failure headers (~1.5 KiB): room on top of the input's limit. */
-export const FAILURE_HEADROOM_BYTES = 64 * KIB;
-
 /**
- * max.message.bytes of every topic, chosen, not inherited from the broker: a stage's output topic
- * decides which derived records are dead-lettered as too large (the stage runtime reads it), and
- * a stage's retry tiers and DLQ always fit any record its input topic accepted.
+ * max.message.bytes of every topic, chosen (in the pipeline descriptor), not inherited from the
+ * broker: a stage's output topic decides which derived records are dead-lettered as too large
+ * (the stage runtime reads it), and a stage's retry tiers and DLQ always fit any record its input
+ * topic accepted.
  */
 export function maxMessageBytesOf(topics: TopicNames): Map<string, number> {
-  const sizes = new Map<string, number>([
-    [topics.documents, DOCUMENT_TOPIC_MAX_MESSAGE_BYTES],
-    [topics.chunks, CHUNK_TOPIC_MAX_MESSAGE_BYTES],
-    [topics.embeddings, EMBEDDING_TOPIC_MAX_MESSAGE_BYTES],
-    [topics.events, EVENT_TOPIC_MAX_MESSAGE_BYTES],
-  ]);
+  const sizes = new Map<string, number>(
+    Object.entries(DATA_TOPICS).map(([topic, { maxMessageBytes }]) => [topics[topic as DataTopic], maxMessageBytes]),
+  );
   for (const stage of CONSUMER_STAGES) {
     const failures = sizes.get(topics.input(stage))! + FAILURE_HEADROOM_BYTES;
     for (const tier of topics.retryTiers(stage)) sizes.set(tier.topic, failures);
@@ -100,12 +93,7 @@ export async function provisionTopics(kafka: Kafka, topics: TopicNames, opts: Pr
 /** Sets BACKWARD compatibility on each value subject and registers the contracts' schemas. */
 export async function provisionSchemas(registryUrl: string, topics: TopicNames): Promise<Record<string, number>> {
   const serde = ContractSerde.connect(registryUrl);
-  const contracts: [ContractName, string][] = [
-    ['DocumentSubmitted', topics.documents],
-    ['Chunk', topics.chunks],
-    ['EmbeddedChunk', topics.embeddings],
-    ['DocumentEvent', topics.events],
-  ];
+  const contracts = Object.entries(DATA_TOPICS).map(([topic, { contract }]) => [contract, topics[topic as DataTopic]] as const);
   const ids: Record<string, number> = {};
   for (const [contract, topic] of contracts) {
     const subject = valueSubject(topic);

@@ -1,6 +1,8 @@
 import avro, { type Schema, type Type } from 'avsc';
 import { chunkId } from './ids';
-import { loadSchema, type ContractName } from './schemas';
+import { CONSUMER_STAGES, DATA_TOPICS, STAGES, type DataTopic } from './pipeline';
+import { contractOfTopic, loadSchema, type ContractName } from './schemas';
+import { topicNames } from './topics';
 import type { ContractTypes } from './serde';
 import type { Chunk, DocumentEvent, DocumentSubmitted, EmbeddedChunk } from './types';
 
@@ -207,5 +209,39 @@ describe('chunkId', () => {
       expect(Buffer.byteLength(id, 'utf8')).toBeLessThanOrEqual(512);
       expect(id).toMatch(/^[A-Za-z0-9_-]+$/);
     }
+  });
+});
+
+describe('pipeline descriptor', () => {
+  const topics = topicNames('p', [1_000, 60_000]);
+
+  it('derives every data topic name, and each stage reads what an earlier stage (or a producer) writes', () => {
+    expect(Object.keys(DATA_TOPICS).map((t) => topics[t as DataTopic])).toEqual(['p.documents', 'p.chunks', 'p.embeddings', 'p.events']);
+    const written = new Set<string>(['documents']);
+    for (const stage of CONSUMER_STAGES) {
+      expect({ stage, readsSomethingWritten: written.has(STAGES[stage].reads) }).toEqual({ stage, readsSomethingWritten: true });
+      for (const t of STAGES[stage].writes) written.add(t);
+    }
+    expect(topics.input('embedder')).toBe('p.chunks');
+    expect(topics.outputs('chunker')).toEqual(['p.chunks', 'p.events']);
+  });
+
+  it('provisions every data topic, and per stage its retry tiers and DLQ', () => {
+    expect(topics.all()).toEqual([
+      'p.documents',
+      'p.chunks',
+      'p.embeddings',
+      'p.events',
+      ...CONSUMER_STAGES.flatMap((s) => [`p.${s}.retry.1s`, `p.${s}.retry.1m`, `p.${s}.dlq`]),
+    ]);
+  });
+
+  it('maps each data topic to the contract registered for it', () => {
+    expect(contractOfTopic(topics)).toEqual({
+      'p.documents': 'DocumentSubmitted',
+      'p.chunks': 'Chunk',
+      'p.embeddings': 'EmbeddedChunk',
+      'p.events': 'DocumentEvent',
+    });
   });
 });

@@ -1,4 +1,5 @@
 export * from './types';
+export * from './pipeline';
 export * from './topics';
 export * from './headers';
 export * from './schemas';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Schema } from 'avsc';
+import { DATA_TOPICS, type DataTopic } from './pipeline';
 import type { TopicNames } from './topics';
 
 /** The Avro schemas of ./schemas, read once. The .avsc files are the source of truth. */
@@ -24,12 +25,7 @@ export function loadSchema(name: ContractName): Schema {
   return schema;
 }
 
-/** Which contract each topic carries; retry and DLQ topics carry their stage input's bytes unchanged. */
+/** Which contract each data topic carries; retry and DLQ topics carry their stage input's bytes unchanged. */
 export function contractOfTopic(topics: TopicNames): Record<string, ContractName> {
-  return {
-    [topics.documents]: 'DocumentSubmitted',
-    [topics.chunks]: 'Chunk',
-    [topics.embeddings]: 'EmbeddedChunk',
-    [topics.events]: 'DocumentEvent',
-  };
+  return Object.fromEntries(Object.entries(DATA_TOPICS).map(([topic, { contract }]) => [topics[topic as DataTopic], contract]));
 }

@@ -1,6 +1,5 @@
-/** Topic names, in one place. Override the prefix with TOPIC_PREFIX (default `ingest`). */
-export type ConsumerStage = 'chunker' | 'embedder' | 'indexer';
-export const CONSUMER_STAGES: readonly ConsumerStage[] = ['chunker', 'embedder', 'indexer'];
+/** Topic names, derived from the pipeline descriptor. Override the prefix with TOPIC_PREFIX (default `ingest`). */
+import { CONSUMER_STAGES, DATA_TOPICS, STAGES, type ConsumerStage, type DataTopic } from './pipeline';
 
 /**
  * Delays of the retry tiers (RETRY_TIERS_MS): attempt n waits in tier min(n, tiers) - 1. Every
@@ -23,16 +22,17 @@ export function retryTierSuffix(delayMs: number): string {
   return `${delayMs}ms`;
 }
 
-export interface TopicNames {
-  documents: string;
-  chunks: string;
-  embeddings: string;
-  events: string;
+/** `<prefix>.<data topic>` for every data topic of the descriptor, and the stages' retry and DLQ topics. */
+export type TopicNames = { readonly [T in DataTopic]: string } & StageTopicNames;
+
+interface StageTopicNames {
   /** The stage's retry tiers, shortest delay first: `<prefix>.<stage>.retry.<delay>`. */
   retryTiers(stage: ConsumerStage): RetryTier[];
   dlq(stage: ConsumerStage): string;
   /** The main input topic of a consumer stage. */
   input(stage: ConsumerStage): string;
+  /** The data topics a consumer stage produces to. */
+  outputs(stage: ConsumerStage): string[];
   /** Every topic the pipeline uses, for provisioning. */
   all(): string[];
 }
@@ -42,21 +42,14 @@ export function topicNames(
   retryTiersMs: readonly number[] = DEFAULT_RETRY_TIERS_MS,
 ): TopicNames {
   const tierDelays = [...new Set(retryTiersMs)].sort((a, b) => a - b);
+  const data = Object.fromEntries(Object.keys(DATA_TOPICS).map((t) => [t, `${prefix}.${t}`])) as Record<DataTopic, string>;
   const names: TopicNames = {
-    documents: `${prefix}.documents`,
-    chunks: `${prefix}.chunks`,
-    embeddings: `${prefix}.embeddings`,
-    events: `${prefix}.events`,
+    ...data,
     retryTiers: (stage) => tierDelays.map((delayMs) => ({ delayMs, topic: `${prefix}.${stage}.retry.${retryTierSuffix(delayMs)}` })),
     dlq: (stage) => `${prefix}.${stage}.dlq`,
-    input: (stage) => ({ chunker: names.documents, embedder: names.chunks, indexer: names.embeddings })[stage],
-    all: () => [
-      names.documents,
-      names.chunks,
-      names.embeddings,
-      names.events,
-      ...CONSUMER_STAGES.flatMap((s) => [...names.retryTiers(s).map((t) => t.topic), names.dlq(s)]),
-    ],
+    input: (stage) => data[STAGES[stage].reads],
+    outputs: (stage) => STAGES[stage].writes.map((t) => data[t]),
+    all: () => [...Object.values(data), ...CONSUMER_STAGES.flatMap((s) => [...names.retryTiers(s).map((t) => t.topic), names.dlq(s)])],
   };
   return names;
 }

@@ -1,4 +1,14 @@
-import { lifecycleEvent, type ContractName, type ContractSerde, type ContractTypes, type RetryTier, type TopicNames } from '@rag/contracts';
+import {
+  DATA_TOPICS,
+  lifecycleEvent,
+  STAGES,
+  type ContractName,
+  type DataTopic,
+  type ContractSerde,
+  type ContractTypes,
+  type RetryTier,
+  type TopicNames,
+} from '@rag/contracts';
 import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { IDEMPOTENT_PRODUCER, PermanentError, classifyError, errorMessage, type ErrorKind } from '@rag/common';
@@ -103,10 +113,10 @@ export class StageRunner<N extends ContractName> {
   }
 
   async start(): Promise<void> {
-    for (const { contract, topic } of [...this.handler.writes, { contract: 'DocumentEvent' as const, topic: this.topics.events }]) {
-      await this.serde.registerWriter(contract, topic);
-    }
-    const written = [...new Set([...this.handler.writes.map((w) => w.topic), this.topics.events, ...this.retryTopics, this.dlqTopic])];
+    // What the stage writes comes from the pipeline descriptor; every stage may write FAILED events.
+    const outputs = [...new Set<DataTopic>([...STAGES[this.settings.stage].writes, 'events'])];
+    for (const topic of outputs) await this.serde.registerWriter(DATA_TOPICS[topic].contract, this.topics[topic]);
+    const written = [...outputs.map((t) => this.topics[t]), ...this.retryTopics, this.dlqTopic];
     this.limits = new TopicLimits(this.kafka, written, this.logger);
     await this.limits.start();
     this.producer = this.kafka.producer(IDEMPOTENT_PRODUCER);

@@ -32,8 +32,6 @@ export type RecordResult = { outputs: OutboundRecord[] } | { error: unknown };
 export interface StageHandler<N extends ContractName = ContractName> {
   /** Contract of the records the stage consumes. */
   readonly input: N;
-  /** Contracts the stage produces and to which topic; their schemas are registered at start. */
-  readonly writes: ReadonlyArray<{ contract: ContractName; topic: string }>;
   handle(records: InboundRecord<ContractTypes[N]>[]): Promise<RecordResult[]>;
   /**
    * Outputs for a tombstone, produced in log order with the slice's other outputs. A stage

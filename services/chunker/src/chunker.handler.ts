@@ -9,13 +9,10 @@ import { DocumentSplitter } from './document-splitter';
 @Injectable()
 export class ChunkerHandler implements StageHandler<'DocumentSubmitted'> {
   readonly input = 'DocumentSubmitted' as const;
-  readonly writes;
   constructor(
     @Inject(TOPICS) private readonly topics: TopicNames,
     private readonly splitter: DocumentSplitter,
-  ) {
-    this.writes = [{ contract: 'Chunk' as const, topic: topics.chunks }];
-  }
+  ) {}
 
   async handle(records: InboundRecord<DocumentSubmitted>[]): Promise<RecordResult[]> {
     // The documents of a slice are split in parallel, as many at a time as there are parse workers.

@@ -15,7 +15,6 @@ export const EMBEDDING_CACHE = Symbol('EMBEDDING_CACHE');
 @Injectable()
 export class EmbedderHandler implements StageHandler<'Chunk'> {
   readonly input = 'Chunk' as const;
-  readonly writes;
   private readonly cacheLookups: Counter<'result'>;
 
   constructor(
@@ -24,7 +23,6 @@ export class EmbedderHandler implements StageHandler<'Chunk'> {
     @Inject(METRICS_REGISTRY) registry: Registry,
     @Optional() @Inject(EMBEDDING_CACHE) private readonly cache?: EmbeddingCache,
   ) {
-    this.writes = [{ contract: 'EmbeddedChunk' as const, topic: topics.embeddings }];
     this.cacheLookups = new Counter({
       name: 'rag_embedding_cache_lookups_total',
       help: 'Chunks looked up in the embedding cache (the chunk index), by result.',

@@ -30,7 +30,6 @@ type Indexed = { record: InboundRecord<EmbeddedChunk>; i: number };
 @Injectable()
 export class IndexerHandler implements StageHandler<'EmbeddedChunk'>, OnModuleInit {
   readonly input = 'EmbeddedChunk' as const;
-  readonly writes = [];
   private readonly bulkSeconds: Histogram;
   private readonly itemErrors: Counter<'status'>;
   private readonly skipped: Counter;
