@@ -7,6 +7,7 @@ import {
   validateEnv,
 } from '@rag/common';
 import { topicNames } from '@rag/contracts';
+import { embeddingDimensionsConfigSchema } from '@rag/embedding';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { provisionIndex, provisionSchemas, provisionTopics } from './provision';
@@ -34,10 +35,12 @@ const program = new Command('provision')
       skipElasticsearch?: boolean;
     }) => {
       const env = validateEnv(
-        baseConfigSchema.merge(elasticsearchConfigSchema).extend({
-          HTTP_PORT: z.coerce.number().default(0),
-          EMBEDDING_DIMENSIONS: z.coerce.number().int().min(8).max(4096).default(384),
-        }),
+        baseConfigSchema
+          .merge(elasticsearchConfigSchema)
+          .merge(embeddingDimensionsConfigSchema)
+          .extend({
+            HTTP_PORT: z.coerce.number().default(0),
+          }),
         process.env,
       );
       const logger = createRootLogger('provision', env.LOG_LEVEL);

@@ -55,22 +55,6 @@ export const elasticsearchConfigSchema = z.object({
   ES_REGISTRY_ALIAS: z.string().default('rag-documents'),
 });
 
-export const embeddingConfigSchema = z.object({
-  EMBEDDING_PROVIDER: z.enum(['hashing', 'openai']).default('hashing'),
-  EMBEDDING_DIMENSIONS: z.coerce.number().int().min(8).max(4096).default(384),
-  OPENAI_API_KEY: z.string().optional(),
-  OPENAI_BASE_URL: z.string().url().optional(),
-  OPENAI_EMBEDDING_MODEL: z.string().default('text-embedding-3-small'),
-  /** Inputs per embeddings request (OpenAI accepts up to 2048). */
-  OPENAI_MAX_INPUTS_PER_REQUEST: z.coerce.number().int().min(1).max(2048).default(512),
-  /** Token budget per embeddings request (OpenAI allows 300k); inputs are split to stay below it. */
-  OPENAI_MAX_TOKENS_PER_REQUEST: z.coerce.number().int().min(1).default(250_000),
-  OPENAI_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
-  /** SDK-level retries of 429/5xx (honouring Retry-After) before the record goes to the retry topic. */
-  OPENAI_MAX_RETRIES: z.coerce.number().int().min(0).default(3),
-  OPENAI_CONCURRENCY: z.coerce.number().int().min(1).default(4),
-});
-
 /** Settings of a consumer stage (chunker, embedder, indexer): batching, concurrency, retries. */
 export const stageConfigSchema = z.object({
   KAFKA_GROUP_ID: z.string().optional(),
@@ -103,7 +87,6 @@ export const stageConfigSchema = z.object({
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
 export type StageConfig = z.infer<typeof stageConfigSchema>;
 export type ElasticsearchConfig = z.infer<typeof elasticsearchConfigSchema>;
-export type EmbeddingConfig = z.infer<typeof embeddingConfigSchema>;
 
 /** Validates `env` against `schema`; the error lists every bad variable so a misconfigured pod fails fast. */
 export function validateEnv<S extends z.ZodTypeAny>(schema: S, env: Record<string, unknown>): z.infer<S> {

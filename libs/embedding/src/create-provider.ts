@@ -1,4 +1,4 @@
-import type { EmbeddingConfig } from '@rag/common';
+import type { EmbeddingConfig } from './embedding.config';
 import type { EmbeddingMetrics } from './embedding-metrics';
 import { HashingEmbeddingProvider } from './hashing-provider';
 import { OpenAIEmbeddingProvider } from './openai-provider';

@@ -1,7 +1,8 @@
 import { Global, Module } from '@nestjs/common';
-import { METRICS_REGISTRY, SERVICE_CONFIG, type EmbeddingConfig } from '@rag/common';
+import { METRICS_REGISTRY, SERVICE_CONFIG } from '@rag/common';
 import type { Registry } from 'prom-client';
 import { createEmbeddingProvider } from './create-provider';
+import type { EmbeddingConfig } from './embedding.config';
 import { EmbeddingMetrics } from './embedding-metrics';
 
 export const EMBEDDING_PROVIDER = Symbol('EMBEDDING_PROVIDER');

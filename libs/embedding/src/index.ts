@@ -1,3 +1,4 @@
+export * from './embedding.config';
 export * from './provider';
 export * from './hashing-provider';
 export * from './openai-provider';

@@ -1,4 +1,5 @@
-import { baseConfigSchema, elasticsearchConfigSchema, embeddingConfigSchema, stageConfigSchema } from '@rag/common';
+import { baseConfigSchema, elasticsearchConfigSchema, stageConfigSchema } from '@rag/common';
+import { embeddingConfigSchema } from '@rag/embedding';
 import { z } from 'zod';
 
 export const embedderConfigSchema = baseConfigSchema

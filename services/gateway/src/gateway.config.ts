@@ -1,4 +1,5 @@
-import { baseConfigSchema, elasticsearchConfigSchema, embeddingConfigSchema } from '@rag/common';
+import { baseConfigSchema, elasticsearchConfigSchema } from '@rag/common';
+import { embeddingConfigSchema } from '@rag/embedding';
 import { z } from 'zod';
 
 export const gatewayConfigSchema = baseConfigSchema

@@ -1,12 +1,13 @@
 import { baseConfigSchema, elasticsearchConfigSchema, stageConfigSchema } from '@rag/common';
+import { embeddingDimensionsConfigSchema } from '@rag/embedding';
 import { z } from 'zod';
 
 export const indexerConfigSchema = baseConfigSchema
   .merge(stageConfigSchema)
   .merge(elasticsearchConfigSchema)
+  .merge(embeddingDimensionsConfigSchema)
   .extend({
     HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3003),
-    EMBEDDING_DIMENSIONS: z.coerce.number().int().min(8).max(4096).default(384),
     // Every slice's _bulk waits for a refresh (searchable on INDEXED): big slices and every
     // assigned partition in parallel, so a fetch round costs one refresh wait, not one per slice.
     STAGE_MAX_BATCH_RECORDS: z.coerce.number().int().min(1).default(2000),
