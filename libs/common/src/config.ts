@@ -82,6 +82,16 @@ export const stageConfigSchema = z.object({
   /** A transient failure is dead-lettered only after this long since its first failure (rides out outages). */
   RETRY_MIN_WINDOW_MS: z.coerce.number().int().min(0).default(300_000),
   KAFKA_AUTO_PROVISION: bool.default('false'),
+  /**
+   * How long the group coordinator waits for a heartbeat before it drops a member and hands its
+   * partitions to the others: bounds the pause after a crashed instance (kill -9, OOM, lost node).
+   * The broker accepts 6000 to 1800000 (group.min/max.session.timeout.ms).
+   */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1).default(6_000),
+  /** Heartbeat period, also while a long handler runs; about a third of the session timeout or less. */
+  KAFKA_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(1).default(1_000),
+  /** How long a rebalance waits for members to rejoin (a member finishes its in-flight slice first). */
+  KAFKA_REBALANCE_TIMEOUT_MS: z.coerce.number().int().min(1).default(60_000),
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;

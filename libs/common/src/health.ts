@@ -12,6 +12,8 @@ export const READINESS_DEPENDENCIES = Symbol('READINESS_DEPENDENCIES');
 export interface LivenessProbe {
   readonly name: string;
   isAlive(): boolean;
+  /** Details shown with the probe's status (for a stage: whether it has joined its group yet). */
+  describe?(): Record<string, unknown>;
 }
 
 const PROBE_TIMEOUT_MS = 3_000;
@@ -23,7 +25,13 @@ function withTimeout<T>(promise: Promise<T>, ms = PROBE_TIMEOUT_MS): Promise<T> 
   });
 }
 
-/** `/healthz`: liveness (the process works); `/readyz`: readiness (its dependencies answer). */
+/**
+ * `/healthz`, liveness: the process works (for a stage: its consumer has not crashed for good).
+ * `/readyz`, readiness: liveness plus every dependency answers (Kafka, the registry, Elasticsearch
+ * where used). For a stage it does not wait for the consumer group join: after a crash of another
+ * member that join can take a session timeout, and the instance is working (joining) meanwhile;
+ * the stage's entry reports `joinedGroup` and `assignedPartitions` so the wait is visible.
+ */
 @Controller()
 export class HealthController {
   private readonly admin;
@@ -59,7 +67,7 @@ export class HealthController {
 
   private probe(probe: LivenessProbe): HealthIndicatorResult {
     const session = this.indicators.check(probe.name);
-    return probe.isAlive() ? session.up() : session.down({ message: `${probe.name} is not running` });
+    return probe.isAlive() ? session.up(probe.describe?.()) : session.down({ message: `${probe.name} is not running` });
   }
 
   private async kafka(): Promise<HealthIndicatorResult> {

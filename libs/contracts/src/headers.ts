@@ -1,5 +1,11 @@
-/** Kafka header names carried on retry and dead-letter records. Values are UTF-8 strings. */
+/**
+ * Kafka header names. Values are UTF-8 strings. Retry and dead-letter records carry the failure
+ * headers; every record a stage produces carries the position of the record it was derived from.
+ */
 export const Headers = {
+  sourceTopic: 'x-source-topic',
+  sourcePartition: 'x-source-partition',
+  sourceOffset: 'x-source-offset',
   retryAttempt: 'x-retry-attempt',
   retryNotBefore: 'x-retry-not-before',
   originalTopic: 'x-original-topic',

@@ -8,6 +8,7 @@ export class StageMetrics {
   readonly batchSeconds: Histogram<'stage'>;
   readonly lag: Gauge<'stage' | 'topic' | 'partition'>;
   readonly endToEndSeconds: Histogram<'stage'>;
+  readonly groupJoins: Counter<'stage'>;
 
   constructor(registry: Registry) {
     this.records = new Counter({
@@ -48,6 +49,12 @@ export class StageMetrics {
       help: 'From document submission to the record leaving this stage.',
       labelNames: ['stage'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 300],
+      registers: [registry],
+    });
+    this.groupJoins = new Counter({
+      name: 'rag_stage_group_joins_total',
+      help: 'Times this instance (re)joined its consumer group: one at start, one more per rebalance it took part in.',
+      labelNames: ['stage'],
       registers: [registry],
     });
   }

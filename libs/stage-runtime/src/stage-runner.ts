@@ -1,5 +1,6 @@
 import {
   DATA_TOPICS,
+  Headers,
   lifecycleEvent,
   STAGES,
   type ContractName,
@@ -74,6 +75,7 @@ export class StageRunner<N extends ContractName> {
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private running = false;
   private crashed = false;
+  private assignedPartitions?: number;
   readonly name: string;
 
   constructor(
@@ -112,6 +114,11 @@ export class StageRunner<N extends ContractName> {
     return !this.crashed;
   }
 
+  /** Shown by /readyz: whether the consumer is in the group yet, and with how many partitions. */
+  describe(): Record<string, unknown> {
+    return { joinedGroup: this.assignedPartitions !== undefined, assignedPartitions: this.assignedPartitions ?? 0 };
+  }
+
   async start(): Promise<void> {
     // What the stage writes comes from the pipeline descriptor; every stage may write FAILED events.
     const outputs = [...new Set<DataTopic>([...STAGES[this.settings.stage].writes, 'events'])];
@@ -127,6 +134,9 @@ export class StageRunner<N extends ContractName> {
       maxBytesPerPartition: this.settings.fetchMaxBytesPerPartition,
       maxBytes: this.settings.fetchMaxBytes,
       allowAutoTopicCreation: false,
+      sessionTimeout: this.settings.group.sessionTimeoutMs,
+      heartbeatInterval: this.settings.group.heartbeatIntervalMs,
+      rebalanceTimeout: this.settings.group.rebalanceTimeoutMs,
     });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       this.logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
@@ -141,17 +151,27 @@ export class StageRunner<N extends ContractName> {
     );
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       this.crashLoopGuard?.forget();
-      this.logger.info({ memberAssignment: payload.memberAssignment }, 'joined consumer group');
+      this.assignedPartitions = Object.values(payload.memberAssignment).reduce((n, partitions) => n + partitions.length, 0);
+      this.metrics.groupJoins.inc({ stage: this.settings.stage });
+      this.logger.info({ memberAssignment: payload.memberAssignment, durationMs: payload.duration }, 'joined consumer group');
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [this.inputTopic, ...this.retryTopics], fromBeginning: true });
     this.running = true;
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.settings.partitionsConcurrency,
-      eachBatch: (payload) => this.onBatch(payload),
-    });
+    // Not awaited: `run` resolves only after the group join, which after a crash of another member
+    // waits for that member's session to expire. The process serves /healthz, /readyz and /metrics
+    // meanwhile; join failures surface as CRASH events (kafkajs restarts the consumer).
+    void this.consumer
+      .run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.settings.partitionsConcurrency,
+        eachBatch: (payload) => this.onBatch(payload),
+      })
+      .catch((error: unknown) => {
+        this.crashed = true;
+        this.logger.error({ err: error }, 'consumer could not start');
+      });
     this.lagMonitor = new LagMonitor(
       this.kafka,
       this.settings.groupId,
@@ -190,21 +210,26 @@ export class StageRunner<N extends ContractName> {
         messages = messages.slice(0, firstNotDue);
       }
     }
-    for (let i = 0; i < messages.length;) {
-      if (!payload.isRunning() || payload.isStale()) return;
-      const head = messages.slice(i, i + this.settings.maxBatchRecords);
-      const plan = await this.crashLoopGuard!.begin(
-        this.consumer!,
-        batch.topic,
-        batch.partition,
-        head.map((m) => m.offset),
-      );
-      const slice = plan.action === 'handle' ? head.slice(0, plan.records) : head.slice(0, 1);
-      const crashed = plan.action === 'dead-letter' ? new PermanentError(`crashed the stage ${plan.deaths} times`) : undefined;
-      await this.processSlice(batch, slice, isRetry, crashed);
-      i += slice.length;
-      payload.resolveOffset(slice[slice.length - 1].offset);
-      await payload.heartbeat();
+    const stopHeartbeats = this.heartbeatWhileBusy(payload);
+    try {
+      for (let i = 0; i < messages.length;) {
+        if (!payload.isRunning() || payload.isStale()) return;
+        const head = messages.slice(i, i + this.settings.maxBatchRecords);
+        const plan = await this.crashLoopGuard!.begin(
+          this.consumer!,
+          batch.topic,
+          batch.partition,
+          head.map((m) => m.offset),
+        );
+        const slice = plan.action === 'handle' ? head.slice(0, plan.records) : head.slice(0, 1);
+        const crashed = plan.action === 'dead-letter' ? new PermanentError(`crashed the stage ${plan.deaths} times`) : undefined;
+        await this.processSlice(batch, slice, isRetry, crashed);
+        i += slice.length;
+        payload.resolveOffset(slice[slice.length - 1].offset);
+        await payload.heartbeat();
+      }
+    } finally {
+      stopHeartbeats();
     }
     if (deferred) this.deferPartition(batch, deferred, payload);
     if (messages.length > 0) {
@@ -213,6 +238,21 @@ export class StageRunner<N extends ContractName> {
       const labels = { stage: this.settings.stage, topic: batch.topic, partition: String(batch.partition) };
       this.metrics.lag.set(labels, Math.max(0, Number(batch.highWatermark) - next));
     }
+  }
+
+  /**
+   * kafkajs heartbeats only between batches, so a slice that waits on a slow provider longer than
+   * the session timeout would get the member dropped and its partitions redelivered elsewhere. A
+   * timer heartbeats meanwhile. kafkajs shares one in-flight heartbeat between callers and skips it
+   * when the last one is younger than the interval, so concurrent partitions do not multiply them.
+   * A failed heartbeat (for example "rebalance in progress") is left to the loop's own heartbeat
+   * after the slice, which makes kafkajs rejoin.
+   */
+  private heartbeatWhileBusy(payload: EachBatchPayload): () => void {
+    const timer = setInterval(() => {
+      payload.heartbeat().catch((error: unknown) => this.logger.debug({ err: error }, 'heartbeat during a slice failed'));
+    }, this.settings.group.heartbeatIntervalMs);
+    return () => clearInterval(timer);
   }
 
   /**
@@ -360,7 +400,13 @@ export class StageRunner<N extends ContractName> {
     const now = Date.now();
     for (const slot of slots) {
       if (!slot.failure) {
-        for (const { topic, message } of slot.encoded ?? []) push(topic, message);
+        // Lineage: which consumed record an output came from (also lets a chaos test prove a redelivery).
+        const source = {
+          [Headers.sourceTopic]: batch.topic,
+          [Headers.sourcePartition]: String(batch.partition),
+          [Headers.sourceOffset]: slot.message.offset,
+        };
+        for (const { topic, message } of slot.encoded ?? []) push(topic, { ...message, headers: { ...message.headers, ...source } });
         continue;
       }
       const { kind, error } = slot.failure;

@@ -41,6 +41,11 @@ export function stageSettings(stage: ConsumerStage, cfg: StageConfig): StageRunt
     fetchMaxBytes: cfg.STAGE_FETCH_MAX_BYTES,
     partitionsConcurrency: cfg.STAGE_PARTITIONS_CONCURRENCY,
     crashLoopMaxDeaths: cfg.STAGE_CRASH_LOOP_MAX_DEATHS,
+    group: {
+      sessionTimeoutMs: cfg.KAFKA_SESSION_TIMEOUT_MS,
+      heartbeatIntervalMs: cfg.KAFKA_HEARTBEAT_INTERVAL_MS,
+      rebalanceTimeoutMs: cfg.KAFKA_REBALANCE_TIMEOUT_MS,
+    },
     retry: {
       maxAttempts: cfg.RETRY_MAX_ATTEMPTS,
       minWindowMs: cfg.RETRY_MIN_WINDOW_MS,

@@ -50,6 +50,12 @@ export interface StageRuntimeSettings {
   partitionsConcurrency: number;
   /** A record that crashed the process this many times, alone in its slice, is dead-lettered. */
   crashLoopMaxDeaths: number;
+  /** Consumer group liveness: see KAFKA_SESSION_TIMEOUT_MS, KAFKA_HEARTBEAT_INTERVAL_MS, KAFKA_REBALANCE_TIMEOUT_MS. */
+  group: {
+    sessionTimeoutMs: number;
+    heartbeatIntervalMs: number;
+    rebalanceTimeoutMs: number;
+  };
   /** How long transient failures are retried; the delays are the topics' retry tiers. */
   retry: RetryPolicy;
 }
