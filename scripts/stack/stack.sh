@@ -7,8 +7,17 @@
 #   stack.sh restart <component>     down + up of one component
 #   stack.sh status                  component, pid, port(s), health, RSS
 #   stack.sh logs <component>        tail the component's log (follows on a terminal)
+#   stack.sh kill <component>        SIGKILL one server, no clean shutdown (chaos tests); `up` starts it again
 #
 # Components: kafka registry es (default: all; up in that order, down in reverse).
+#
+# Kafka cluster mode: STACK_KAFKA_BROKERS=3 runs three combined KRaft nodes (broker and
+# controller each, a 3-voter quorum) named kafka-1, kafka-2, kafka-3 instead of one `kafka`;
+# `kafka` then means all of them, and each can be named alone (`kill kafka-2`, `up kafka-2`).
+# Node n listens on STACK_KAFKA_PORT + 100·(n-1) (9092, 9192, 9292) and its controller on
+# STACK_KAFKA_CONTROLLER_PORT + 100·(n-1) (9093, 9193, 9293). Topics default to replication
+# factor 3 with min.insync.replicas=2, so one node can die without losing an acknowledged
+# record or stopping writes. The default stays one node (the quick start).
 #
 # Everything lives under STACK_DIR (default <repo>/.stack, git-ignored):
 #   cache/m2/               Maven local repository (downloads are cached here)
@@ -22,7 +31,8 @@
 #   STACK_DIR [<repo>/.stack]   STACK_CACHE [$STACK_DIR/cache] (share downloads between dirs)
 #   STACK_KAFKA_PORT [9092]  STACK_KAFKA_CONTROLLER_PORT [9093]  STACK_REGISTRY_PORT [8081]
 #   STACK_ES_PORT [9200]     STACK_ES_TRANSPORT_PORT [9300]
-#   STACK_KAFKA_HEAP [512m]  STACK_REGISTRY_HEAP [384m]  STACK_ES_HEAP [768m]
+#   STACK_KAFKA_BROKERS [1] (1, or 3 and more for a cluster)
+#   STACK_KAFKA_HEAP [512m; 256m per node in cluster mode]  STACK_REGISTRY_HEAP [384m]  STACK_ES_HEAP [768m]
 #   STACK_KAFKA_JAVA_OPTS  STACK_REGISTRY_JAVA_OPTS  STACK_ES_JAVA_OPTS  (extra JVM flags)
 #   STACK_START_TIMEOUT [240] seconds per component   STACK_STOP_TIMEOUT [30] seconds
 #   JAVA_HOME (else `java` on PATH; Java 17+)
@@ -48,7 +58,10 @@ KAFKA_CONTROLLER_PORT="${STACK_KAFKA_CONTROLLER_PORT:-9093}"
 REGISTRY_PORT="${STACK_REGISTRY_PORT:-8081}"
 ES_PORT="${STACK_ES_PORT:-9200}"
 ES_TRANSPORT_PORT="${STACK_ES_TRANSPORT_PORT:-9300}"
-KAFKA_HEAP="${STACK_KAFKA_HEAP:-512m}"
+KAFKA_NODES="${STACK_KAFKA_BROKERS:-1}"
+[[ "$KAFKA_NODES" =~ ^[1-9]$ && "$KAFKA_NODES" != 2 ]] ||
+  { printf 'stack: ERROR: STACK_KAFKA_BROKERS must be 1 or 3-9 (a quorum of 2 survives no failure), got %s\n' "$KAFKA_NODES" >&2 && exit 1; }
+if ((KAFKA_NODES > 1)); then KAFKA_HEAP="${STACK_KAFKA_HEAP:-256m}"; else KAFKA_HEAP="${STACK_KAFKA_HEAP:-512m}"; fi
 REGISTRY_HEAP="${STACK_REGISTRY_HEAP:-384m}"
 ES_HEAP="${STACK_ES_HEAP:-768m}"
 START_TIMEOUT="${STACK_START_TIMEOUT:-240}"
@@ -81,16 +94,43 @@ KAFKA_HOME="$DIST/kafka_2.13-$KAFKA_VERSION"
 REGISTRY_HOME="$DIST/apicurio-registry-$APICURIO_VERSION"
 ES_HOME="$DIST/elasticsearch-$ES_VERSION"
 
+# The servers that make up a component: `kafka` is one server, or kafka-1..kafka-N in cluster mode.
+component_units() {
+  local n
+  if [[ "$1" == kafka ]] && ((KAFKA_NODES > 1)); then
+    for ((n = 1; n <= KAFKA_NODES; n++)); do echo "kafka-$n"; done
+  else
+    echo "$1"
+  fi
+}
+kafka_node_index() { # 1 for `kafka`, n for `kafka-n`
+  if [[ "$1" == kafka-* ]]; then echo "${1#kafka-}"; else echo 1; fi
+}
+kafka_node_port() { echo $((KAFKA_PORT + 100 * ($1 - 1))); }
+kafka_node_controller_port() { echo $((KAFKA_CONTROLLER_PORT + 100 * ($1 - 1))); }
+kafka_bootstrap() { # every node's client address, comma-separated
+  local n out=()
+  for ((n = 1; n <= KAFKA_NODES; n++)); do out+=("127.0.0.1:$(kafka_node_port "$n")"); done
+  (
+    IFS=,
+    echo "${out[*]}"
+  )
+}
+
 component_home() {
   case "$1" in
-    kafka) echo "$KAFKA_HOME" ;;
+    kafka | kafka-*) echo "$KAFKA_HOME" ;;
     registry) echo "$REGISTRY_HOME" ;;
     es) echo "$ES_HOME" ;;
   esac
 }
 component_ports() { # first port is the one clients use
   case "$1" in
-    kafka) echo "$KAFKA_PORT $KAFKA_CONTROLLER_PORT" ;;
+    kafka | kafka-*)
+      local n
+      n="$(kafka_node_index "$1")"
+      echo "$(kafka_node_port "$n") $(kafka_node_controller_port "$n")"
+      ;;
     registry) echo "$REGISTRY_PORT" ;;
     es) echo "$ES_PORT $ES_TRANSPORT_PORT" ;;
   esac
@@ -105,18 +145,24 @@ validate_components() {
   for c in "$@"; do
     case "$c" in
       kafka | registry | es) ;;
+      kafka-[1-9])
+        ((KAFKA_NODES > 1 && ${c#kafka-} <= KAFKA_NODES)) || die "no Kafka node '$c' (STACK_KAFKA_BROKERS=$KAFKA_NODES)"
+        ;;
       *) die "unknown component '$c' (expected: ${ALL_COMPONENTS[*]})" ;;
     esac
   done
 }
 
-# Keep the requested components but in canonical order (reverse=1 for down).
+# The servers of the requested components in canonical order (reverse=1 for down); a
+# component stands for all its servers (kafka → kafka-1..N in cluster mode).
 ordered() {
   local reverse="$1"
   shift
-  local out=() c r
+  local out=() c u r
   for c in "${ALL_COMPONENTS[@]}"; do
-    for r in "$@"; do [[ "$r" == "$c" ]] && out+=("$c") && break; done
+    for u in $(component_units "$c"); do
+      for r in "$@"; do [[ "$r" == "$c" || "$r" == "$u" ]] && out+=("$u") && break; done
+    done
   done
   if [[ "$reverse" == 1 ]]; then
     local i
@@ -165,7 +211,7 @@ rss_mb() { # resident set size of a pid in MiB
 
 component_logs() { # every log a component writes: the server log, then raw stdout/stderr
   case "$1" in
-    kafka) echo "$LOGS/kafka.log $LOGS/kafka.stdout.log" ;;
+    kafka | kafka-*) echo "$LOGS/$1.log $LOGS/$1.stdout.log" ;;
     registry) echo "$LOGS/registry.log" ;;
     es) echo "$LOGS/es.log $LOGS/es.stdout.log" ;;
   esac
@@ -267,37 +313,46 @@ fetch() { # fetch <component>
 # ---------------------------------------------------------------------------------------
 # configuration (regenerated on every start, so env overrides always apply)
 
+# write_kafka_config <unit>: `kafka` (the single node) or `kafka-n` (node n of the cluster).
 write_kafka_config() {
-  mkdir -p "$CONF/kafka" "$DATA/kafka" "$TMP/kafka"
-  cat >"$CONF/kafka/server.properties" <<EOF
+  local unit="$1" n voters="" i replication=1 min_isr=1
+  n="$(kafka_node_index "$unit")"
+  for ((i = 1; i <= KAFKA_NODES; i++)); do voters+="${voters:+,}$i@127.0.0.1:$(kafka_node_controller_port "$i")"; done
+  if ((KAFKA_NODES >= 3)); then
+    replication=3
+    min_isr=2
+  fi
+  mkdir -p "$CONF/$unit" "$DATA/$unit" "$TMP/$unit"
+  cat >"$CONF/$unit/server.properties" <<EOF
 # Generated by scripts/stack/stack.sh on every start; edit the script, not this file.
-# One combined KRaft node: broker + controller.
+# Combined KRaft node $n of $KAFKA_NODES: broker + controller.
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+node.id=$n
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://127.0.0.1:$(kafka_node_port "$n"),CONTROLLER://127.0.0.1:$(kafka_node_controller_port "$n")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(kafka_node_port "$n")
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-log.dirs=$DATA/kafka
+log.dirs=$DATA/$unit
 # Topics are provisioned explicitly (as in production); a typo must not create a topic.
 auto.create.topics.enable=false
 num.partitions=6
-# Single node: every replication factor is 1.
-default.replication.factor=1
-min.insync.replicas=1
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+# One node: every replication factor is 1. Three or more: 3 copies, and a write needs 2 of them
+# (acks=all), so one node may die without losing an acknowledged record or stopping writes.
+default.replication.factor=$replication
+min.insync.replicas=$min_isr
+offsets.topic.replication.factor=$replication
+transaction.state.log.replication.factor=$replication
+transaction.state.log.min.isr=$min_isr
 # Consumers join a group at once instead of waiting 3 s for more members (tests, dev loop).
 group.initial.rebalance.delay.ms=0
 EOF
-  cat >"$CONF/kafka/log4j.properties" <<EOF
+  cat >"$CONF/$unit/log4j.properties" <<EOF
 # Generated by scripts/stack/stack.sh. Kafka 3.9 logs via slf4j -> reload4j (log4j 1.x API).
 log4j.rootLogger=INFO, file
 log4j.appender.file=org.apache.log4j.RollingFileAppender
-log4j.appender.file.File=$LOGS/kafka.log
+log4j.appender.file.File=$LOGS/$unit.log
 log4j.appender.file.MaxFileSize=64MB
 log4j.appender.file.MaxBackupIndex=2
 log4j.appender.file.layout=org.apache.log4j.PatternLayout
@@ -411,27 +466,34 @@ launch_detached() {
   setsid nohup bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" >>"$logfile" 2>&1 </dev/null 9>&- &
 }
 
-start_kafka() {
-  write_kafka_config
+start_kafka() { # start_kafka <unit>: kafka, or kafka-n in cluster mode
+  local unit="$1"
+  write_kafka_config "$unit"
   local cp="$KAFKA_HOME/libs/*"
-  local jvm=(-Dstack.component=kafka "-Dstack.dir=$STACK_DIR" -Djava.awt.headless=true
-    "-Djava.io.tmpdir=$TMP/kafka" "-Dlog4j.configuration=file:$CONF/kafka/log4j.properties"
+  local jvm=("-Dstack.component=$unit" "-Dstack.dir=$STACK_DIR" -Djava.awt.headless=true
+    "-Djava.io.tmpdir=$TMP/$unit" "-Dlog4j.configuration=file:$CONF/$unit/log4j.properties"
     "-Dkafka.logs.dir=$LOGS")
   # KRaft storage must be formatted once with a cluster id; meta.properties marks it done.
-  if [[ ! -f "$DATA/kafka/meta.properties" ]]; then
-    local cluster_id
-    cluster_id="$("$JAVA" "${jvm[@]}" -cp "$cp" kafka.tools.StorageTool random-uuid)"
+  # The nodes of a cluster share one id, kept beside their data directories.
+  if [[ ! -f "$DATA/$unit/meta.properties" ]]; then
+    local cluster_id id_file="$DATA/kafka-cluster-id"
+    if ((KAFKA_NODES > 1)) && [[ -s "$id_file" ]]; then
+      cluster_id="$(cat "$id_file")"
+    else
+      cluster_id="$("$JAVA" "${jvm[@]}" -cp "$cp" kafka.tools.StorageTool random-uuid)"
+      if ((KAFKA_NODES > 1)); then printf '%s' "$cluster_id" >"$id_file"; fi
+    fi
     "$JAVA" "${jvm[@]}" -cp "$cp" kafka.tools.StorageTool format -t "$cluster_id" \
-      -c "$CONF/kafka/server.properties" >>"$LOGS/kafka.stdout.log" 2>&1 ||
-      die "kafka: formatting $DATA/kafka failed, see $LOGS/kafka.stdout.log"
-    log "kafka: formatted KRaft storage (cluster id $cluster_id)"
+      -c "$CONF/$unit/server.properties" >>"$LOGS/$unit.stdout.log" 2>&1 ||
+      die "$unit: formatting $DATA/$unit failed, see $LOGS/$unit.stdout.log"
+    log "$unit: formatted KRaft storage (cluster id $cluster_id)"
   fi
   local extra=()
   read -r -a extra <<<"${STACK_KAFKA_JAVA_OPTS:-}"
-  launch_detached "$(pid_file kafka)" "$LOGS/kafka.stdout.log" \
+  launch_detached "$(pid_file "$unit")" "$LOGS/$unit.stdout.log" \
     "$JAVA" -Xms"$KAFKA_HEAP" -Xmx"$KAFKA_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExitOnOutOfMemoryError "${jvm[@]}" \
-    "${extra[@]}" -cp "$cp" kafka.Kafka "$CONF/kafka/server.properties"
+    "${extra[@]}" -cp "$cp" kafka.Kafka "$CONF/$unit/server.properties"
 }
 
 start_registry() {
@@ -477,13 +539,15 @@ start_es() {
 
 healthy() { # healthy <component>: exit 0 if the server answers like a client needs it to
   case "$1" in
-    kafka)
-      port_open "$KAFKA_PORT" || return 1
+    kafka | kafka-*)
+      local port
+      port="$(kafka_node_port "$(kafka_node_index "$1")")"
+      port_open "$port" || return 1
       if command -v node >/dev/null 2>&1 && [[ -d "$REPO/node_modules/kafkajs" ]]; then
-        node "$SCRIPT_DIR/kafka-ready.cjs" "127.0.0.1:$KAFKA_PORT" >/dev/null 2>&1
+        node "$SCRIPT_DIR/kafka-ready.cjs" "127.0.0.1:$port" >/dev/null 2>&1
       else
         # No kafkajs (npm ci not run yet): fall back to the broker's own "started" line.
-        grep -q 'Kafka Server started' "$LOGS/kafka.log" 2>/dev/null
+        grep -q 'Kafka Server started' "$LOGS/$1.log" 2>/dev/null
       fi
       ;;
     registry)
@@ -547,12 +611,20 @@ cmd_up() {
   require_tools
   mkdir -p "$LOGS" "$RUN" "$TMP" "$DATA" "$CONF" "$DIST"
 
-  for c in "${comps[@]}"; do fetch "$c"; done
+  for c in "${comps[@]}"; do fetch "${c%%-*}"; done
 
   # One server at a time: on a 2-core machine, booting three JVMs at once measured slower
-  # (63 s) than booting them in sequence (42 s), and a failure is easier to read.
+  # (63 s) than booting them in sequence (42 s), and a failure is easier to read. The nodes
+  # of a Kafka cluster are the exception: none is healthy before a quorum of them runs, so
+  # all are launched before waiting for each.
+  local waiting=()
+  t0=$SECONDS
   for c in "${comps[@]}"; do
-    t0=$SECONDS
+    if [[ "$c" != kafka-* ]]; then
+      for p in "${waiting[@]}"; do wait_healthy "$p" "$t0"; done
+      waiting=()
+      t0=$SECONDS
+    fi
     if pid="$(read_pid "$c")"; then
       if healthy "$c"; then
         log "$c: already running (pid $pid)"
@@ -568,11 +640,16 @@ cmd_up() {
       done
       log "$c: starting $(basename "$(component_home "$c")")"
       mark_logs "$c"
-      "start_$c"
+      if [[ "$c" == kafka* ]]; then start_kafka "$c"; else "start_$c"; fi
+    fi
+    if [[ "$c" == kafka-* ]]; then
+      waiting+=("$c")
+      continue
     fi
     wait_healthy "$c" "$t0"
     [[ "$c" == registry ]] && registry_first_start_defaults
   done
+  for p in "${waiting[@]}"; do wait_healthy "$p" "$t0"; done
   return 0
 }
 
@@ -627,14 +704,34 @@ cmd_down() {
 cmd_restart() {
   [[ $# -eq 1 ]] || die "usage: stack.sh restart <component>"
   validate_components "$1"
-  stop_component "$1" || die "$1: could not be stopped cleanly"
+  local u
+  for u in $(ordered 1 "$1"); do stop_component "$u" || die "$u: could not be stopped cleanly"; done
   cmd_up "$1"
+}
+
+# kill <server>: SIGKILL, as a crash or a lost machine would; no clean shutdown. The pid
+# file stays (stale), so `up` starts the server again.
+cmd_kill() {
+  [[ $# -eq 1 ]] || die "usage: stack.sh kill <component>"
+  validate_components "$1"
+  local u pid deadline
+  for u in $(ordered 0 "$1"); do
+    if pid="$(read_pid "$u")"; then
+      kill -KILL "$pid"
+      deadline=$((SECONDS + 10))
+      while pid_alive "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
+      pid_alive "$pid" && die "$u: pid $pid survived SIGKILL"
+      log "$u: killed pid $pid"
+    else
+      log "$u: not running"
+    fi
+  done
 }
 
 cmd_status() {
   local c pid health rss all_ok=0
   printf '%-9s %-8s %-11s %-9s %s\n' COMPONENT PID PORTS HEALTH RSS
-  for c in "${ALL_COMPONENTS[@]}"; do
+  for c in $(ordered 0 "${ALL_COMPONENTS[@]}"); do
     if pid="$(read_pid "$c")"; then
       if healthy "$c"; then health=healthy; else
         health=unhealthy
@@ -651,6 +748,7 @@ cmd_status() {
   done
   printf '\nversions: kafka %s, apicurio-registry %s, elasticsearch %s; dir %s\n' \
     "$KAFKA_VERSION" "$APICURIO_VERSION" "$ES_VERSION" "$STACK_DIR"
+  ((KAFKA_NODES == 1)) || printf 'kafka: %s nodes, bootstrap %s\n' "$KAFKA_NODES" "$(kafka_bootstrap)"
   return "$all_ok"
 }
 
@@ -671,7 +769,7 @@ main() {
   local cmd="${1:-}"
   [[ $# -gt 0 ]] && shift
   case "$cmd" in
-    up | down | restart)
+    up | down | restart | kill)
       # One mutating command at a time per STACK_DIR (parallel test runners, two shells).
       mkdir -p "$RUN"
       exec 9>"$RUN/.lock"
