@@ -109,6 +109,7 @@ export class FakeOpenAIServer {
   private readonly targeted: Array<{ substring: string; remaining: number; failure: ScriptedFailure }> = [];
   private readonly providers = new Map<number, HashingEmbeddingProvider>();
   private latencyMs: number;
+  private readonly delays = new Set<() => void>();
   private port = 0;
   private inFlight = 0;
   private maxInFlight = 0;
@@ -200,7 +201,24 @@ export class FakeOpenAIServer {
     };
   }
 
+  /** Added latency; cut short by close(), so a long one does not keep the test process alive. */
+  private delay(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.delays.delete(finish);
+        resolve();
+      }, ms);
+      const finish = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.delays.add(finish);
+    });
+  }
+
   async close(): Promise<void> {
+    for (const finish of this.delays) finish();
+    this.delays.clear();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -247,7 +265,7 @@ export class FakeOpenAIServer {
       headers = failure.headers;
     }
     record.status = status;
-    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+    if (this.latencyMs > 0) await this.delay(this.latencyMs);
     const payload = JSON.stringify(body);
     res.writeHead(status, {
       'content-type': 'application/json',

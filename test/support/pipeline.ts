@@ -31,6 +31,10 @@ export interface SearchHitAnswer {
 
 export interface PipelineOptions {
   partitions?: number;
+  /** Kafka to run against (default: the local stack's), e.g. a 3-broker cluster of its own. */
+  brokers?: string[];
+  /** Replication factor of the pipeline's topics (default 1, the single-broker stack). */
+  replicationFactor?: number;
   dimensions?: number;
   /** Extra environment for every service, or per service. */
   env?: Record<string, string>;
@@ -48,7 +52,8 @@ export class Pipeline {
   readonly registryAlias = `rag-documents-${this.id}`;
   readonly topics: TopicNames;
   readonly es = new Client({ node: STACK.elasticsearchUrl });
-  readonly kafka = new Kafka({ clientId: `test-${this.id}`, brokers: STACK.brokers, logLevel: logLevel.NOTHING });
+  readonly brokers: string[];
+  readonly kafka: Kafka;
   readonly services = new Map<string, ServiceProcess>();
   private producer?: Producer;
   private producerReady?: Promise<{ producer: Producer; serde: ContractSerde }>;
@@ -57,6 +62,8 @@ export class Pipeline {
     // Topic names derive from the retry tiers, so tiers are set for every service (options.env) or none.
     const tiers = options.env?.RETRY_TIERS_MS?.split(',').map(Number);
     this.topics = topicNames(this.prefix, tiers);
+    this.brokers = options.brokers ?? STACK.brokers;
+    this.kafka = new Kafka({ clientId: `test-${this.id}`, brokers: this.brokers, logLevel: logLevel.NOTHING });
   }
 
   get dimensions(): number {
@@ -65,7 +72,7 @@ export class Pipeline {
 
   baseEnv(): Record<string, string> {
     return {
-      KAFKA_BROKERS: STACK.brokers.join(','),
+      KAFKA_BROKERS: this.brokers.join(','),
       SCHEMA_REGISTRY_URL: STACK.registryUrl,
       ELASTICSEARCH_URL: STACK.elasticsearchUrl,
       TOPIC_PREFIX: this.prefix,
@@ -81,7 +88,7 @@ export class Pipeline {
   async provision(): Promise<void> {
     await provisionTopics(this.kafka, this.topics, {
       partitions: this.options.partitions ?? 3,
-      replicationFactor: 1,
+      replicationFactor: this.options.replicationFactor ?? 1,
       dlqRetentionMs: 7 * 86_400_000,
       eventsRetentionMs: 86_400_000,
     });

@@ -75,7 +75,8 @@ export class StageRunner<N extends ContractName> {
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private running = false;
   private crashed = false;
-  private assignedPartitions?: number;
+  /** Partitions per topic from the last group join; undefined until the first join. */
+  private assignment?: Record<string, number[]>;
   readonly name: string;
 
   constructor(
@@ -114,9 +115,9 @@ export class StageRunner<N extends ContractName> {
     return !this.crashed;
   }
 
-  /** Shown by /readyz: whether the consumer is in the group yet, and with how many partitions. */
+  /** Shown by /readyz: whether the consumer is in its group yet, and which partitions it holds. */
   describe(): Record<string, unknown> {
-    return { joinedGroup: this.assignedPartitions !== undefined, assignedPartitions: this.assignedPartitions ?? 0 };
+    return { joinedGroup: this.assignment !== undefined, assignment: this.assignment ?? {} };
   }
 
   async start(): Promise<void> {
@@ -151,7 +152,7 @@ export class StageRunner<N extends ContractName> {
     );
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       this.crashLoopGuard?.forget();
-      this.assignedPartitions = Object.values(payload.memberAssignment).reduce((n, partitions) => n + partitions.length, 0);
+      this.assignment = payload.memberAssignment;
       this.metrics.groupJoins.inc({ stage: this.settings.stage });
       this.logger.info({ memberAssignment: payload.memberAssignment, durationMs: payload.duration }, 'joined consumer group');
     });
