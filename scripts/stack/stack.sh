@@ -691,21 +691,39 @@ stop_component() {
   return "$rc"
 }
 
+# stop_units <server...>: stops each, even if one of them has a problem. The nodes of a Kafka
+# cluster stop together: a node's clean shutdown needs a controller quorum, so the last one
+# stopped alone would hang until the SIGKILL deadline.
+stop_units() {
+  local u rc=0 pids=() p
+  for u in "$@"; do
+    if [[ "$u" == kafka-* ]]; then
+      stop_component "$u" &
+      pids+=($!)
+    else
+      for p in "${pids[@]}"; do wait "$p" || rc=1; done
+      pids=()
+      stop_component "$u" || rc=1
+    fi
+  done
+  for p in "${pids[@]}"; do wait "$p" || rc=1; done
+  return "$rc"
+}
+
 cmd_down() {
-  local comps=("$@") c rc=0
+  local comps=("$@")
   [[ ${#comps[@]} -gt 0 ]] || comps=("${ALL_COMPONENTS[@]}")
   validate_components "${comps[@]}"
   mapfile -t comps < <(ordered 1 "${comps[@]}")
-  # Stop every requested component even if one of them has a problem.
-  for c in "${comps[@]}"; do stop_component "$c" || rc=1; done
-  return "$rc"
+  stop_units "${comps[@]}"
 }
 
 cmd_restart() {
   [[ $# -eq 1 ]] || die "usage: stack.sh restart <component>"
   validate_components "$1"
-  local u
-  for u in $(ordered 1 "$1"); do stop_component "$u" || die "$u: could not be stopped cleanly"; done
+  local units
+  mapfile -t units < <(ordered 1 "$1")
+  stop_units "${units[@]}" || die "$1: could not be stopped cleanly"
   cmd_up "$1"
 }
 

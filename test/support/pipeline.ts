@@ -1,4 +1,5 @@
 import { Client } from '@elastic/elasticsearch';
+import { KAFKA_CLIENT_RETRY } from '@rag/common';
 import { ContractSerde, topicNames, type DocumentSubmitted, type TopicNames } from '@rag/contracts';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { provisionIndex, provisionSchemas, provisionTopics } from '../../tools/provision/provision';
@@ -63,7 +64,13 @@ export class Pipeline {
     const tiers = options.env?.RETRY_TIERS_MS?.split(',').map(Number);
     this.topics = topicNames(this.prefix, tiers);
     this.brokers = options.brokers ?? STACK.brokers;
-    this.kafka = new Kafka({ clientId: `test-${this.id}`, brokers: this.brokers, logLevel: logLevel.NOTHING });
+    // As patient as the services' clients: a broker restart or leader fail-over takes seconds.
+    this.kafka = new Kafka({
+      clientId: `test-${this.id}`,
+      brokers: this.brokers,
+      logLevel: logLevel.NOTHING,
+      retry: KAFKA_CLIENT_RETRY,
+    });
   }
 
   get dimensions(): number {

@@ -5,14 +5,15 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const SCRIPT = join(__dirname, '..', '..', 'scripts', 'stack', 'stack.sh');
 
-export type StackComponent = 'kafka' | 'registry' | 'es';
+/** A component (kafka, registry, es) or one node of a Kafka cluster (kafka-1 … kafka-3). */
+export type StackComponent = 'kafka' | 'registry' | 'es' | `kafka-${number}`;
 
 /**
  * Drives scripts/stack/stack.sh, for tests that take a real server down and back up. `env`
- * selects another instance than the default one (STACK_DIR, STACK_*_PORT, STACK_CACHE).
+ * selects another stack instance (STACK_DIR, ports, STACK_KAFKA_BROKERS) than the default one.
  */
 export async function stack(
-  command: 'up' | 'down' | 'restart',
+  command: 'up' | 'down' | 'restart' | 'kill',
   component: StackComponent,
   env: Record<string, string> = {},
 ): Promise<string> {

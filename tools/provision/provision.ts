@@ -10,7 +10,7 @@ import {
 } from '@rag/contracts';
 import { ensureRegistryIndex } from '@rag/document-registry';
 import { ensureChunkIndex } from '@rag/search-index';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 
 /**
  * max.message.bytes of every topic, chosen (in the pipeline descriptor), not inherited from the
@@ -45,6 +45,25 @@ export interface ProvisionReport {
   schemas: Record<string, number>;
 }
 
+/**
+ * Until every partition of `topics` has a leader. In a cluster, the metadata of a topic just
+ * created reaches the brokers one by one; meanwhile a broker answers UNKNOWN_TOPIC_OR_PARTITION.
+ */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics });
+      if (found.length === topics.length && found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (error) {
+      const type = (error as { type?: string }).type;
+      if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** Creates every topic the pipeline uses; leaves existing ones alone (adds partitions if asked for more). */
 export async function provisionTopics(kafka: Kafka, topics: TopicNames, opts: ProvisionOptions): Promise<Omit<ProvisionReport, 'schemas'>> {
   const admin = kafka.admin();
@@ -65,7 +84,8 @@ export async function provisionTopics(kafka: Kafka, topics: TopicNames, opts: Pr
     };
     if (missing.length > 0) {
       await admin.createTopics({
-        waitForLeaders: true,
+        // kafkajs' own wait gives up when a broker of a cluster does not know the new topic yet.
+        waitForLeaders: false,
         topics: missing.map((topic) => ({
           topic,
           numPartitions: opts.partitions,
@@ -73,6 +93,7 @@ export async function provisionTopics(kafka: Kafka, topics: TopicNames, opts: Pr
           configEntries: configFor(topic),
         })),
       });
+      await waitForLeaders(admin, missing);
     }
     const grown: string[] = [];
     const present = wanted.filter((t) => existing.has(t));

@@ -22,11 +22,18 @@ function pinoLogCreator(logger: Logger) {
 // a document keyed by id lands on the same partition whichever client produced it.
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
+/**
+ * Ride out a broker restart or a leader fail-over (a dead broker is fenced after the controller's
+ * broker.session.timeout.ms, 9 s by default): retries every 2 s at most, for about 35 s in all.
+ * A longer cap (it was 10 s) left clients idle for up to 10 s after the cluster had recovered.
+ */
+export const KAFKA_CLIENT_RETRY = { initialRetryTime: 300, maxRetryTime: 2_000, retries: 20 } as const;
+
 export function createKafka(opts: {
   brokers: string[];
   clientId: string;
   logger: Logger;
-  /** Replaces the default backoff below. */
+  /** Replaces KAFKA_CLIENT_RETRY. */
   retry?: RetryOptions;
   socketFactory?: ISocketFactory;
 }): Kafka {
@@ -35,8 +42,8 @@ export function createKafka(opts: {
     brokers: opts.brokers,
     logLevel: logLevel.WARN,
     logCreator: pinoLogCreator(opts.logger),
-    // Ride out a broker restart: kafkajs retries with its own exponential backoff.
-    retry: opts.retry ?? { initialRetryTime: 300, retries: 10, maxRetryTime: 10_000 },
+    // Ride out a broker restart or a leader fail-over (KAFKA_CLIENT_RETRY).
+    retry: opts.retry ?? KAFKA_CLIENT_RETRY,
     ...(opts.socketFactory && { socketFactory: opts.socketFactory }),
   };
   return new Kafka(config);
