@@ -99,6 +99,15 @@ export class ServiceProcess {
     await this.exited;
   }
 
+  /** SIGSTOP / SIGCONT: freeze the process where it is (to inspect its state), then let it go on. */
+  freeze(): void {
+    if (this.running) this.child!.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    if (this.running) this.child!.kill('SIGCONT');
+  }
+
   /** SIGTERM: graceful shutdown; resolves with the exit code. */
   async stop(timeoutMs = 40_000): Promise<number | null> {
     if (!this.running) return this.child?.exitCode ?? null;

@@ -1,12 +1,23 @@
 import { seededRandom, textDocument } from '../../support/corpus';
-import { topicSize } from '../../support/dlq';
+import { readTopic, topicSize } from '../../support/dlq';
 import { scrape, sumMetric } from '../../support/metrics';
 import { Pipeline } from '../../support/pipeline';
-import { waitFor, type ServiceName } from '../../support/services';
+import { committedOffsets, withAdmin } from '../../support/offsets';
+import { freezeWhen, outputsBySource, producedButNotCommitted } from '../../support/redelivery';
+import { waitFor } from '../../support/services';
+
+type Stage = 'chunker' | 'embedder' | 'indexer';
 
 /**
  * Scenario 1: each consumer stage is killed with SIGKILL while batches are in flight and then
  * restarted; every document is still indexed exactly once and nothing is dead-lettered.
+ *
+ * The SIGKILL lands between produce and commit: the stage is frozen (SIGSTOP) until its output
+ * topic holds records derived from input records whose offsets are not committed (for the
+ * indexer: until Elasticsearch holds chunks of records it has not committed), and killed in that
+ * state. The restarted instance must process those records again (the test checks that it did:
+ * their outputs are in the topic twice, or the chunks were written twice), so duplicates are
+ * possible downstream, and the index must still hold each chunk once.
  */
 describe('kill -9 of each stage mid-stream', () => {
   // Small slices so a kill lands between produce and commit of some slice.
@@ -21,7 +32,32 @@ describe('kill -9 of each stage mid-stream', () => {
     await pipeline.stop();
   });
 
-  it.each<[ServiceName, 'SIGKILL' | 'SIGTERM']>([
+  /** Chunks of `ids` in the index beyond those of embeddings records the indexer has committed. */
+  const indexedButNotCommitted = async (ids: string[]): Promise<number | undefined> => {
+    const topic = pipeline.topics.embeddings;
+    const committed = await withAdmin(pipeline.kafka, (admin) => committedOffsets(admin, `rag-indexer-${pipeline.id}`, topic));
+    const mine = new Set(ids);
+    const records = await readTopic(pipeline.kafka, topic);
+    const done = records.filter((r) => r.key !== null && mine.has(r.key) && BigInt(r.offset) < (committed.get(r.partition) ?? 0n)).length;
+    await pipeline.refresh();
+    const indexed = (await pipeline.es.count({ index: pipeline.alias, query: { terms: { documentId: ids } } })).count;
+    return indexed > done ? indexed - done : undefined;
+  };
+
+  /** Chunks of `ids` that Elasticsearch has written more than once (`_version` > 1). */
+  const writtenTwice = async (ids: string[]): Promise<number> => {
+    await pipeline.refresh();
+    const res = await pipeline.es.search({
+      index: pipeline.alias,
+      size: 10_000,
+      version: true,
+      _source: false,
+      query: { terms: { documentId: ids } },
+    });
+    return res.hits.hits.filter((h) => (h._version ?? 1) > 1).length;
+  };
+
+  it.each<[Stage, 'SIGKILL' | 'SIGTERM']>([
     ['chunker', 'SIGKILL'],
     ['embedder', 'SIGKILL'],
     ['indexer', 'SIGKILL'],
@@ -42,8 +78,22 @@ describe('kill -9 of each stage mid-stream', () => {
       60_000,
       20,
     );
+    const sources = [pipeline.topics.input(stage), pipeline.topics.retry(stage)];
+    const output = { chunker: pipeline.topics.chunks, embedder: pipeline.topics.embeddings, indexer: pipeline.topics.events }[stage];
+    let caught = new Map<string, number>();
     if (signal === 'SIGKILL') {
+      const frozen = await freezeWhen(service, async () => {
+        if (stage === 'indexer') return indexedButNotCommitted(ids);
+        const pending = await producedButNotCommitted(pipeline.kafka, `rag-${stage}-${pipeline.id}`, sources, output);
+        if (pending.size > 0) caught = pending;
+        return pending.size > 0 ? pending.size : undefined;
+      });
       await service.kill();
+      // Without this the test would not show what it claims: a kill between produce and commit.
+      expect(frozen.found).toBeGreaterThan(0);
+      console.log(
+        `${stage}: killed between produce and commit after ${frozen.tries} freeze(s); ${frozen.found} records' effects not committed`,
+      );
     } else {
       // Graceful: finishes the in-flight slice, commits, leaves the group, exits 0.
       expect(await service.stop()).toBe(0);
@@ -54,8 +104,21 @@ describe('kill -9 of each stage mid-stream', () => {
     await pipeline.waitForStatus(ids, 'indexed', 180_000);
     const expected = await pipeline.expectIndexedExactlyOnce(ids);
     for (const s of ['chunker', 'embedder', 'indexer'] as const) expect(await topicSize(pipeline.kafka, pipeline.topics.dlq(s))).toBe(0);
+    let redelivered = 0;
+    if (signal === 'SIGKILL') {
+      // The redelivery happened: each caught record's outputs are in the output topic twice now.
+      if (stage === 'indexer') {
+        redelivered = await writtenTwice(ids);
+        expect(redelivered).toBeGreaterThan(0);
+      } else {
+        const after = await outputsBySource(pipeline.kafka, output, sources);
+        redelivered = [...caught].filter(([key, n]) => (after.get(key) ?? 0) >= 2 * n).length;
+        expect(redelivered).toBe(caught.size);
+      }
+    }
     console.log(
-      `${signal} ${stage} after ${doneAtKill} records: ${ids.length} documents, ${expected} chunks indexed, 0 duplicates, 0 dead-lettered`,
+      `${signal} ${stage} after ${doneAtKill} records: ${ids.length} documents, ${redelivered} records processed twice, ` +
+        `${expected} chunks indexed, 0 duplicates, 0 dead-lettered`,
     );
   });
 });
