@@ -1,3 +1,5 @@
+import { indexNames } from '@rag/search-index';
+import { provisionIndex } from '../../../tools/provision/provision';
 import { seededRandom, textDocument } from '../../support/corpus';
 import { readTopic, topicSize } from '../../support/dlq';
 import { scrape, sumMetric } from '../../support/metrics';
@@ -120,5 +122,23 @@ describe('kill -9 of each stage mid-stream', () => {
       `${signal} ${stage} after ${doneAtKill} records: ${ids.length} documents, ${redelivered} records processed twice, ` +
         `${expected} chunks indexed, 0 duplicates, 0 dead-lettered`,
     );
+  });
+});
+
+/** The exactly-once check above must be able to fail: a chunk stored under two ids is reported. */
+describe('the duplicate check', () => {
+  const pipeline = new Pipeline();
+
+  afterAll(async () => {
+    await pipeline.es.indices.delete({ index: indexNames(pipeline.alias).firstIndex, ignore_unavailable: true });
+    await pipeline.stop();
+  });
+
+  it('reports a (document, chunk) stored twice', async () => {
+    await provisionIndex(pipeline.es, pipeline.alias, pipeline.dimensions);
+    for (const id of ['first-copy', 'second-copy']) {
+      await pipeline.es.index({ index: pipeline.alias, id, document: { documentId: `dup-${pipeline.id}`, chunkIndex: 0 } });
+    }
+    expect(await pipeline.duplicateChunks()).toEqual([`dup-${pipeline.id}#0`]);
   });
 });
