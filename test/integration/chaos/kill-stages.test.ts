@@ -1,5 +1,4 @@
-import { indexNames } from '@rag/search-index';
-import { provisionIndex } from '../../../tools/provision/provision';
+import { ensureChunkIndex, indexNames } from '@rag/search-index';
 import { seededRandom, textDocument } from '../../support/corpus';
 import { readTopic, topicSize } from '../../support/dlq';
 import { scrape, sumMetric } from '../../support/metrics';
@@ -80,7 +79,7 @@ describe('kill -9 of each stage mid-stream', () => {
       60_000,
       20,
     );
-    const sources = [pipeline.topics.input(stage), pipeline.topics.retry(stage)];
+    const sources = [pipeline.topics.input(stage), ...pipeline.topics.retryTiers(stage).map((t) => t.topic)];
     const output = { chunker: pipeline.topics.chunks, embedder: pipeline.topics.embeddings, indexer: pipeline.topics.events }[stage];
     let caught = new Map<string, number>();
     if (signal === 'SIGKILL') {
@@ -135,7 +134,7 @@ describe('the duplicate check', () => {
   });
 
   it('reports a (document, chunk) stored twice', async () => {
-    await provisionIndex(pipeline.es, pipeline.alias, pipeline.dimensions);
+    await ensureChunkIndex(pipeline.es, pipeline.alias, pipeline.dimensions);
     for (const id of ['first-copy', 'second-copy']) {
       await pipeline.es.index({ index: pipeline.alias, id, document: { documentId: `dup-${pipeline.id}`, chunkIndex: 0 } });
     }
