@@ -68,6 +68,11 @@ class RegistryProjectorLifecycle implements OnApplicationBootstrap, BeforeApplic
             registryAlias: cfg.ES_REGISTRY_ALIAS,
             chunkAlias: cfg.ES_INDEX_ALIAS,
             partitionsConcurrency: cfg.STAGE_PARTITIONS_CONCURRENCY,
+            group: {
+              sessionTimeoutMs: cfg.KAFKA_SESSION_TIMEOUT_MS,
+              heartbeatIntervalMs: cfg.KAFKA_HEARTBEAT_INTERVAL_MS,
+              rebalanceTimeoutMs: cfg.KAFKA_REBALANCE_TIMEOUT_MS,
+            },
           },
           new RegistryMetrics(registry),
           logger.child({ component: 'registry-projector' }),

@@ -13,6 +13,8 @@ export interface RegistryProjectorSettings {
   registryAlias: string;
   chunkAlias: string;
   partitionsConcurrency: number;
+  /** The stages' group settings (KAFKA_SESSION_TIMEOUT_MS etc.): a crashed indexer's partitions move as fast. */
+  group: { sessionTimeoutMs: number; heartbeatIntervalMs: number; rebalanceTimeoutMs: number };
 }
 
 /** Conflicting writers (another instance mid-rebalance, the gateway's acceptance) are re-read this often per batch. */
@@ -53,19 +55,32 @@ export class RegistryProjector implements LivenessProbe {
   }
 
   async start(): Promise<void> {
-    this.consumer = this.kafka.consumer({ groupId: this.settings.groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+    this.consumer = this.kafka.consumer({
+      groupId: this.settings.groupId,
+      maxWaitTimeInMs: 100,
+      allowAutoTopicCreation: false,
+      sessionTimeout: this.settings.group.sessionTimeoutMs,
+      heartbeatInterval: this.settings.group.heartbeatIntervalMs,
+      rebalanceTimeout: this.settings.group.rebalanceTimeoutMs,
+    });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       this.logger.error({ err: payload.error, restart: payload.restart }, 'registry consumer crashed');
       if (!payload.restart) this.crashed = true;
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.settings.eventsTopic, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.settings.partitionsConcurrency,
-      eachBatch: (payload) => this.onBatch(payload),
-    });
+    // Not awaited, like the stage's consumer: the join may wait for a crashed member's session.
+    void this.consumer
+      .run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.settings.partitionsConcurrency,
+        eachBatch: (payload) => this.onBatch(payload),
+      })
+      .catch((err: unknown) => {
+        this.crashed = true;
+        this.logger.error({ err }, 'registry consumer could not start');
+      });
     this.logger.info({ topic: this.settings.eventsTopic, group: this.settings.groupId }, 'registry projector consuming');
   }
 
