@@ -281,7 +281,7 @@ export class StageRunner<N extends ContractName> {
     const slots = await this.decode(messages);
     if (crashed) for (const slot of slots) slot.failure = { error: crashed, kind: 'permanent' };
     else await this.handle(batch, slots);
-    this.encodeOutputs(slots);
+    this.encodeOutputs(batch, slots);
     this.rejectOversizeOutputs(slots);
     const out = this.collectOutgoing(batch, slots);
     const requestMaxBytes = Math.min(PRODUCE_REQUEST_MAX_BYTES, this.limits!.smallest() - RECORD_BATCH_HEADER_BYTES);
@@ -361,15 +361,24 @@ export class StageRunner<N extends ContractName> {
     }
   }
 
-  /** Outputs are encoded per record, so a record whose output violates its schema fails alone. */
-  private encodeOutputs(slots: Slot<ContractTypes[N]>[]): void {
+  /**
+   * Outputs are encoded per record, so a record whose output violates its schema fails alone.
+   * Each carries the position of the record it came from (lineage; also lets a chaos test prove
+   * a redelivery), set here so the size check counts these headers too.
+   */
+  private encodeOutputs(batch: Batch, slots: Slot<ContractTypes[N]>[]): void {
     for (const slot of slots) {
       if (slot.failure || !slot.outputs) continue;
+      const headers = {
+        [Headers.sourceTopic]: batch.topic,
+        [Headers.sourcePartition]: String(batch.partition),
+        [Headers.sourceOffset]: slot.message.offset,
+      };
       try {
         slot.encoded = slot.outputs.map((o) => ({
           topic: o.topic,
           contract: o.contract,
-          message: { key: o.key, value: this.serde.encode(o.contract, o.value as never) },
+          message: { key: o.key, value: this.serde.encode(o.contract, o.value as never), headers },
         }));
       } catch (error) {
         slot.failure = { error, kind: classifyError(error) };
@@ -401,13 +410,7 @@ export class StageRunner<N extends ContractName> {
     const now = Date.now();
     for (const slot of slots) {
       if (!slot.failure) {
-        // Lineage: which consumed record an output came from (also lets a chaos test prove a redelivery).
-        const source = {
-          [Headers.sourceTopic]: batch.topic,
-          [Headers.sourcePartition]: String(batch.partition),
-          [Headers.sourceOffset]: slot.message.offset,
-        };
-        for (const { topic, message } of slot.encoded ?? []) push(topic, { ...message, headers: { ...message.headers, ...source } });
+        for (const { topic, message } of slot.encoded ?? []) push(topic, message);
         continue;
       }
       const { kind, error } = slot.failure;
