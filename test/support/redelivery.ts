@@ -42,20 +42,24 @@ export async function producedButNotCommitted(
 /**
  * Freezes the stage (SIGSTOP) until `caught` finds it in the state a chaos test wants (for
  * example between producing a slice's outputs and committing its offsets), so a SIGKILL that
- * follows lands exactly there; between tries the process runs on for a moment. Returns what
- * `caught` found and the tries it took (nothing found: the process runs again).
+ * follows lands exactly there; between tries the process runs on for a moment. Requests the
+ * process had already sent when it froze still arrive (a commit on the wire lands), so the state
+ * is judged only after they have settled. Returns what `caught` found and the tries it took
+ * (nothing found: the process runs again).
  */
 export async function freezeWhen<T>(
   service: ServiceProcess,
   caught: () => Promise<T | undefined>,
-  maxTries = 60,
+  maxTries = 150,
+  settleMs = 250,
 ): Promise<{ found?: T; tries: number }> {
   for (let tries = 1; tries <= maxTries; tries++) {
     service.freeze();
+    await new Promise((r) => setTimeout(r, settleMs));
     const found = await caught();
     if (found !== undefined) return { found, tries };
     service.resume();
-    await new Promise((r) => setTimeout(r, 20 + Math.floor(Math.random() * 150)));
+    await new Promise((r) => setTimeout(r, 10 + Math.floor(Math.random() * 100)));
   }
   return { tries: maxTries };
 }

@@ -58,80 +58,86 @@ describe('kill -9 of each stage mid-stream', () => {
     return res.hits.hits.filter((h) => (h._version ?? 1) > 1).length;
   };
 
+  // 6 minutes each: catching the kill window may take a minute or two of freezes on a loaded machine.
   it.each<[Stage, 'SIGKILL' | 'SIGTERM']>([
     ['chunker', 'SIGKILL'],
     ['embedder', 'SIGKILL'],
     ['indexer', 'SIGKILL'],
     ['embedder', 'SIGTERM'],
-  ])('%s (%s)', async (stage, signal) => {
-    const ids = Array.from({ length: 120 }, (_, i) => `${stage}-${signal}-${pipeline.id}-${i}`);
-    await Promise.all(ids.map((id) => pipeline.submitText(id, textDocument(random, 2_000 + Math.floor(random() * 6_000), `marker ${id}`))));
-    const service = pipeline.service(stage);
-    // Kill once the stage has done some of the work, not all of it.
-    const before = sumMetric(await scrape(service.url), 'rag_stage_records_total', { stage });
-    let doneAtKill = 0;
-    await waitFor(
-      `${stage} to be mid-stream`,
-      async () => {
-        doneAtKill = sumMetric(await scrape(service.url), 'rag_stage_records_total', { stage }) - before;
-        return doneAtKill > 0;
-      },
-      60_000,
-      20,
-    );
-    const sources = [pipeline.topics.input(stage), ...pipeline.topics.retryTiers(stage).map((t) => t.topic)];
-    const output = { chunker: pipeline.topics.chunks, embedder: pipeline.topics.embeddings, indexer: pipeline.topics.events }[stage];
-    let caught = new Map<string, number>();
-    if (signal === 'SIGKILL') {
-      const uncommitted = async (): Promise<number | undefined> => {
-        if (stage === 'indexer') return indexedButNotCommitted(ids);
-        const pending = await producedButNotCommitted(pipeline.kafka, `rag-${stage}-${pipeline.id}`, sources, output);
-        caught = pending;
-        return pending.size > 0 ? pending.size : undefined;
-      };
-      // A commit already on the wire when the process froze still lands, so the state is judged
-      // again once the killed process's last bytes have arrived; if a commit slipped through, the
-      // stage is restarted and caught again.
-      let found: number | undefined;
-      let freezes = 0;
-      for (let kills = 1; kills <= 5 && found === undefined; kills++) {
-        const frozen = await freezeWhen(service, uncommitted);
-        freezes += frozen.tries;
-        await service.kill();
-        await new Promise((r) => setTimeout(r, 1_000));
-        found = await uncommitted();
-        if (found === undefined) await service.start();
-      }
-      // Without this the test would not show what it claims: a kill between produce and commit.
-      expect(found).toBeGreaterThan(0);
-      console.log(`${stage}: killed between produce and commit after ${freezes} freeze(s); ${found} records' effects not committed`);
-    } else {
-      // Graceful: finishes the in-flight slice, commits, leaves the group, exits 0.
-      expect(await service.stop()).toBe(0);
-    }
-    await new Promise((r) => setTimeout(r, 1_000));
-    await service.start();
-
-    await pipeline.waitForStatus(ids, 'indexed', 180_000);
-    const expected = await pipeline.expectIndexedExactlyOnce(ids);
-    for (const s of ['chunker', 'embedder', 'indexer'] as const) expect(await topicSize(pipeline.kafka, pipeline.topics.dlq(s))).toBe(0);
-    let redelivered = 0;
-    if (signal === 'SIGKILL') {
-      // The redelivery happened: each caught record's outputs are in the output topic twice now.
-      if (stage === 'indexer') {
-        redelivered = await writtenTwice(ids);
-        expect(redelivered).toBeGreaterThan(0);
+  ])(
+    '%s (%s)',
+    async (stage, signal) => {
+      const ids = Array.from({ length: 120 }, (_, i) => `${stage}-${signal}-${pipeline.id}-${i}`);
+      await Promise.all(
+        ids.map((id) => pipeline.submitText(id, textDocument(random, 2_000 + Math.floor(random() * 6_000), `marker ${id}`))),
+      );
+      const service = pipeline.service(stage);
+      // Kill once the stage has done some of the work, not all of it.
+      const before = sumMetric(await scrape(service.url), 'rag_stage_records_total', { stage });
+      let doneAtKill = 0;
+      await waitFor(
+        `${stage} to be mid-stream`,
+        async () => {
+          doneAtKill = sumMetric(await scrape(service.url), 'rag_stage_records_total', { stage }) - before;
+          return doneAtKill > 0;
+        },
+        60_000,
+        20,
+      );
+      const sources = [pipeline.topics.input(stage), ...pipeline.topics.retryTiers(stage).map((t) => t.topic)];
+      const output = { chunker: pipeline.topics.chunks, embedder: pipeline.topics.embeddings, indexer: pipeline.topics.events }[stage];
+      let caught = new Map<string, number>();
+      if (signal === 'SIGKILL') {
+        const uncommitted = async (): Promise<number | undefined> => {
+          if (stage === 'indexer') return indexedButNotCommitted(ids);
+          const pending = await producedButNotCommitted(pipeline.kafka, `rag-${stage}-${pipeline.id}`, sources, output);
+          caught = pending;
+          return pending.size > 0 ? pending.size : undefined;
+        };
+        // The state is judged again once the killed process's last bytes have arrived; should a
+        // commit have slipped through after all, the stage is restarted and caught again.
+        let found: number | undefined;
+        let freezes = 0;
+        for (let kills = 1; kills <= 5 && found === undefined; kills++) {
+          const frozen = await freezeWhen(service, uncommitted);
+          freezes += frozen.tries;
+          await service.kill();
+          await new Promise((r) => setTimeout(r, 1_000));
+          found = await uncommitted();
+          if (found === undefined) await service.start();
+        }
+        // Without this the test would not show what it claims: a kill between produce and commit.
+        expect(found).toBeGreaterThan(0);
+        console.log(`${stage}: killed between produce and commit after ${freezes} freeze(s); ${found} records' effects not committed`);
       } else {
-        const after = await outputsBySource(pipeline.kafka, output, sources);
-        redelivered = [...caught].filter(([key, n]) => (after.get(key) ?? 0) >= 2 * n).length;
-        expect(redelivered).toBe(caught.size);
+        // Graceful: finishes the in-flight slice, commits, leaves the group, exits 0.
+        expect(await service.stop()).toBe(0);
       }
-    }
-    console.log(
-      `${signal} ${stage} after ${doneAtKill} records: ${ids.length} documents, ${redelivered} records processed twice, ` +
-        `${expected} chunks indexed, 0 duplicates, 0 dead-lettered`,
-    );
-  });
+      await new Promise((r) => setTimeout(r, 1_000));
+      await service.start();
+
+      await pipeline.waitForStatus(ids, 'indexed', 180_000);
+      const expected = await pipeline.expectIndexedExactlyOnce(ids);
+      for (const s of ['chunker', 'embedder', 'indexer'] as const) expect(await topicSize(pipeline.kafka, pipeline.topics.dlq(s))).toBe(0);
+      let redelivered = 0;
+      if (signal === 'SIGKILL') {
+        // The redelivery happened: each caught record's outputs are in the output topic twice now.
+        if (stage === 'indexer') {
+          redelivered = await writtenTwice(ids);
+          expect(redelivered).toBeGreaterThan(0);
+        } else {
+          const after = await outputsBySource(pipeline.kafka, output, sources);
+          redelivered = [...caught].filter(([key, n]) => (after.get(key) ?? 0) >= 2 * n).length;
+          expect(redelivered).toBe(caught.size);
+        }
+      }
+      console.log(
+        `${signal} ${stage} after ${doneAtKill} records: ${ids.length} documents, ${redelivered} records processed twice, ` +
+          `${expected} chunks indexed, 0 duplicates, 0 dead-lettered`,
+      );
+    },
+    360_000,
+  );
 });
 
 /** The exactly-once check above must be able to fail: a chunk stored under two ids is reported. */
