@@ -50,8 +50,8 @@ export async function producedButNotCommitted(
 export async function freezeWhen<T>(
   service: ServiceProcess,
   caught: () => Promise<T | undefined>,
-  maxTries = 150,
-  settleMs = 250,
+  maxTries = 300,
+  settleMs = 100,
 ): Promise<{ found?: T; tries: number }> {
   for (let tries = 1; tries <= maxTries; tries++) {
     service.freeze();

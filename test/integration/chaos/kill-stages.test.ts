@@ -58,7 +58,7 @@ describe('kill -9 of each stage mid-stream', () => {
     return res.hits.hits.filter((h) => (h._version ?? 1) > 1).length;
   };
 
-  // 6 minutes each: catching the kill window may take a minute or two of freezes on a loaded machine.
+  // 10 minutes each: catching the kill window may take hundreds of freezes on a loaded machine.
   it.each<[Stage, 'SIGKILL' | 'SIGTERM']>([
     ['chunker', 'SIGKILL'],
     ['embedder', 'SIGKILL'],
