@@ -136,7 +136,7 @@ describe('kill -9 of each stage mid-stream', () => {
           `${expected} chunks indexed, 0 duplicates, 0 dead-lettered`,
       );
     },
-    360_000,
+    600_000,
   );
 });
 
