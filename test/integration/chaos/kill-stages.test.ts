@@ -21,8 +21,8 @@ type Stage = 'chunker' | 'embedder' | 'indexer';
  * possible downstream, and the index must still hold each chunk once.
  */
 describe('kill -9 of each stage mid-stream', () => {
-  // Small slices so a kill lands between produce and commit of some slice.
-  const pipeline = new Pipeline({ partitions: 3, env: { STAGE_MAX_BATCH_RECORDS: '16' } });
+  // Small slices: many produce→commit windows per document batch, so a freeze finds one before the work is done.
+  const pipeline = new Pipeline({ partitions: 3, env: { STAGE_MAX_BATCH_RECORDS: '4' } });
   const random = seededRandom(1);
 
   beforeAll(async () => {
