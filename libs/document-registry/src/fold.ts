@@ -72,14 +72,7 @@ function emptyRecord(event: DocumentEvent): DocumentRecord {
     contentType: null,
     contentHash: null,
     metadata: {},
-    chunkCount: null,
-    indexedChunks: 0,
-    indexedSet: '',
-    failures: [],
-    submittedAt: null,
-    acceptedAt: null,
-    chunkedAt: null,
-    indexedAt: null,
+    ...freshProgress(),
     createdAt: event.at,
     updatedAt: event.at,
     firstVersion: event.version,
@@ -95,8 +88,15 @@ function emptyRecord(event: DocumentEvent): DocumentRecord {
 /** A newer version replaces the current one's progress; the current one's chunks stay searchable until then. */
 function startVersion(record: DocumentRecord, version: number, at: number): void {
   note(record, record.version, 'superseded', at);
-  Object.assign(record, {
-    version,
+  Object.assign(record, { version, ...freshProgress() });
+}
+
+/** The per-version progress of a record, as it is before a version's first event. */
+function freshProgress(): Pick<
+  DocumentRecord,
+  'chunkCount' | 'indexedChunks' | 'indexedSet' | 'failures' | 'submittedAt' | 'acceptedAt' | 'chunkedAt' | 'indexedAt'
+> {
+  return {
     chunkCount: null,
     indexedChunks: 0,
     indexedSet: '',
@@ -105,7 +105,7 @@ function startVersion(record: DocumentRecord, version: number, at: number): void
     acceptedAt: null,
     chunkedAt: null,
     indexedAt: null,
-  });
+  };
 }
 
 function applyCurrent(record: DocumentRecord, event: DocumentEvent, effects: RegistryEffect[]): DocumentRecord {
