@@ -1,6 +1,7 @@
 import 'reflect-metadata';
-import { type INestApplication, type Type } from '@nestjs/common';
+import { type INestApplication, type InjectionToken, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { CustomTransportStrategy } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import type { BaseConfig } from './config';
@@ -13,6 +14,12 @@ import { SERVICE_CONFIG } from './tokens';
 export interface BootstrapOptions {
   /** Largest JSON request body accepted (default 1 MiB). */
   bodyLimitBytes?: number;
+  /**
+   * Providers that are Nest microservice transports (for a stage: StageTransport). They are
+   * connected to the app (a hybrid app: HTTP for health and metrics), started after the app's
+   * init hooks and before HTTP listens, and closed by `app.close()`.
+   */
+  microservices?: InjectionToken[];
 }
 
 export async function bootstrapService(appModule: Type<unknown>, options: BootstrapOptions = {}): Promise<INestApplication> {
@@ -28,7 +35,8 @@ export async function bootstrapService(appModule: Type<unknown>, options: Bootst
   const logger = app.get(Logger);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      // Nest's close runs the shutdown hooks: the stage finishes its slice, commits, leaves the group.
+      // Nest's close runs the shutdown hooks and closes the microservices: the stage finishes its
+      // slice, commits, leaves the group.
       setTimeout(() => {
         logger.error(`shutdown took longer than ${config.SHUTDOWN_TIMEOUT_MS} ms; exiting`);
         process.exit(1);
@@ -43,6 +51,12 @@ export async function bootstrapService(appModule: Type<unknown>, options: Bootst
       );
     });
   }
+  for (const token of options.microservices ?? []) {
+    app.connectMicroservice({ strategy: app.get<CustomTransportStrategy>(token) });
+  }
+  // Init first: handlers' onModuleInit (e.g. index setup) must run before the first slice arrives.
+  await app.init();
+  await app.startAllMicroservices();
   await app.listen(config.HTTP_PORT, config.HTTP_HOST);
   return app;
 }

@@ -5,6 +5,7 @@ export * from './types';
 export * from './stage-metrics';
 export * from './stage-runner';
 export * from './stage-runtime.module';
+export * from './stage-transport';
 export * from './lag-monitor';
 export * from './produce-requests';
 export * from './record-limits';

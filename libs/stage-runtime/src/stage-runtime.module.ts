@@ -1,12 +1,4 @@
-import {
-  type DynamicModule,
-  Inject,
-  Injectable,
-  Module,
-  type OnApplicationBootstrap,
-  type BeforeApplicationShutdown,
-  type Type,
-} from '@nestjs/common';
+import { type DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap, type Type } from '@nestjs/common';
 import {
   CONTRACT_SERDE,
   KAFKA,
@@ -24,6 +16,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { StageMetrics } from './stage-metrics';
 import { StageRunner } from './stage-runner';
+import { StageTransport } from './stage-transport';
 import type { StageHandler, StageRuntimeSettings } from './types';
 
 export const STAGE_HANDLER = Symbol('STAGE_HANDLER');
@@ -53,28 +46,24 @@ export function stageSettings(stage: ConsumerStage, cfg: StageConfig): StageRunt
   };
 }
 
-/** Starts the stage's consumer once the app is up and stops it (finish, commit, leave) on shutdown. */
+/** Registers the runner as a liveness probe; starting and stopping it is the StageTransport's job. */
 @Injectable()
-class StageLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+class StageLifecycle implements OnApplicationBootstrap {
   constructor(
     @Inject(STAGE_RUNNER) private readonly runner: StageRunner<never>,
     @Inject(LIVENESS_PROBES) private readonly probes: LivenessProbe[],
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
     this.probes.push(this.runner);
-    await this.runner.start();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.runner.stop();
   }
 }
 
 /**
  * Turns a Nest module into a Kafka stage: `StageRuntimeModule.forStage('chunker', ChunkerHandler)`.
  * The handler is an ordinary provider (it gets DI); the runtime does consumption, retries,
- * dead-lettering, commits, metrics and shutdown.
+ * dead-lettering, commits, metrics and shutdown. The stage starts as a Nest microservice:
+ * `bootstrapService(Module, { microservices: [StageTransport] })` connects the StageTransport.
  */
 @Module({})
 export class StageRuntimeModule {
@@ -100,9 +89,10 @@ export class StageRuntimeModule {
             logger: Logger,
           ) => new StageRunner(kafka, serde, topics, h, stageSettings(stage, cfg), metrics, logger.child({ component: 'stage' })),
         },
+        { provide: StageTransport, inject: [STAGE_RUNNER], useFactory: (runner: StageRunner<never>) => new StageTransport(runner) },
         StageLifecycle,
       ],
-      exports: [STAGE_METRICS],
+      exports: [STAGE_METRICS, StageTransport],
     };
   }
 }
