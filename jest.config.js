@@ -1,6 +1,6 @@
 /** Two projects: fast unit tests beside the code, integration tests that need the local stack. */
 const moduleNameMapper = {
-  '^@rag/(contracts|common|stage-runtime|embedding|search-index|document-registry)$': '<rootDir>/libs/$1/src',
+  '^@rag/([a-z-]+)$': '<rootDir>/libs/$1/src',
 };
 const transform = { '^.+\\.ts$': 'ts-jest' };
 const base = { testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'], moduleNameMapper, transform };

@@ -3,7 +3,7 @@ import type { DocumentSubmitted } from '@rag/contracts';
 import { Queue } from 'bullmq';
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { STACK, uniqueSuffix } from '../test/support/env';
+import { STACK, uniqueSuffix } from '@rag/testkit';
 import type { BaselineJob } from './baseline-worker';
 import { RedisServer } from './redis';
 import { peakRssMiB, round, sleep } from './stats';

@@ -2,8 +2,8 @@ import { Client } from '@elastic/elasticsearch';
 import { topicNames, type DocumentSubmitted, type TopicNames } from '@rag/contracts';
 import { Kafka, logLevel } from 'kafkajs';
 import { provisionIndex, provisionSchemas, provisionTopics } from '../tools/provision/provision';
-import { STACK, uniqueSuffix } from '../test/support/env';
-import { freePort, ServiceProcess, waitFor, type ServiceName } from '../test/support/services';
+import { STACK, uniqueSuffix } from '@rag/testkit';
+import { freePort, ServiceProcess, waitFor, type ServiceName } from '@rag/testkit';
 
 /** What every benchmark section that runs services needs. */
 export interface BenchRunOptions {

@@ -2,7 +2,7 @@ import { Client } from '@elastic/elasticsearch';
 import type { DocumentSubmitted, EmbeddedChunk } from '@rag/contracts';
 import { ensureChunkIndex, toChunkDocument } from '@rag/search-index';
 import { Kafka, logLevel } from 'kafkajs';
-import { STACK, uniqueSuffix } from '../test/support/env';
+import { STACK, uniqueSuffix } from '@rag/testkit';
 import { ChunkEmbed } from './chunk-embed';
 import { round, sleep } from './stats';
 

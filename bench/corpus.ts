@@ -1,5 +1,5 @@
 import type { DocumentSubmitted } from '@rag/contracts';
-import { paragraph, seededRandom, sentence, textDocument, distinctivePhrase } from '../test/support/corpus';
+import { paragraph, seededRandom, sentence, textDocument, distinctivePhrase } from '@rag/testkit';
 
 export interface CorpusOptions {
   documents: number;

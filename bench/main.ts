@@ -11,8 +11,8 @@ import { evaluateTargets, ratio, scalingMarkdown, toMarkdown, type BenchReport }
 import { runScaling } from './scaling';
 import { runStageBenches } from './stage-bench';
 import { round } from './stats';
-import { STACK } from '../test/support/env';
-import type { ServiceName } from '../test/support/services';
+import { STACK } from '@rag/testkit';
+import type { ServiceName } from '@rag/testkit';
 import { ContractSerde } from '@rag/contracts';
 
 const ROOT = join(__dirname, '..', '..');

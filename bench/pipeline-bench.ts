@@ -1,9 +1,9 @@
 import type { DocumentSubmitted } from '@rag/contracts';
 import { join } from 'node:path';
-import { STACK } from '../test/support/env';
+import { STACK } from '@rag/testkit';
 import { DIMENSIONS } from './chunk-embed';
 import { BenchPipeline, type BenchRunOptions } from './bench-pipeline';
-import type { ServiceName } from '../test/support/services';
+import type { ServiceName } from '@rag/testkit';
 import { resubmit } from './corpus';
 import { IndexedTracker, type DocumentProgress } from './indexed-tracker';
 import { CpuWindow, stackPids, type CpuUse } from './cpu-accounting';

@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../test/support/services';
+import { freePort } from '@rag/testkit';
 import { sleep } from './stats';
 
 const ROOT = join(__dirname, '..', '..');

@@ -1,6 +1,6 @@
 import { chunkId, ContractSerde, type Chunk } from '@rag/contracts';
-import { STACK } from '../test/support/env';
-import { FakeOpenAIServer } from '../test/support/fake-openai-server';
+import { STACK } from '@rag/testkit';
+import { FakeOpenAIServer } from '@rag/testkit';
 import { BenchPipeline, type BenchRunOptions } from './bench-pipeline';
 import { DIMENSIONS } from './chunk-embed';
 import { resubmit } from './corpus';

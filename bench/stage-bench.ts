@@ -1,6 +1,6 @@
 import { ContractSerde, type ConsumerStage, type ContractName, type ContractTypes, type EmbeddedChunk } from '@rag/contracts';
 import type { Admin } from 'kafkajs';
-import { STACK } from '../test/support/env';
+import { STACK } from '@rag/testkit';
 import { BenchPipeline, type BenchRunOptions } from './bench-pipeline';
 import { DIMENSIONS } from './chunk-embed';
 import { peakRssMiB, round, sleep } from './stats';

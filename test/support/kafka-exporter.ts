@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { STACK } from './env';
-import { freePort, waitFor } from './services';
+import { STACK } from '@rag/testkit';
+import { freePort, waitFor } from '@rag/testkit';
 
 const ROOT = join(__dirname, '..', '..');
 

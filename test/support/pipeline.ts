@@ -3,8 +3,8 @@ import { KAFKA_CLIENT_RETRY } from '@rag/common';
 import { ContractSerde, topicNames, type DocumentSubmitted, type TopicNames } from '@rag/contracts';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { provisionIndex, provisionSchemas, provisionTopics } from '../../tools/provision/provision';
-import { STACK, uniqueSuffix } from './env';
-import { freePort, ServiceProcess, waitFor, type ServiceName } from './services';
+import { STACK, uniqueSuffix } from '@rag/testkit';
+import { freePort, ServiceProcess, waitFor, type ServiceName } from '@rag/testkit';
 
 /** What GET /v1/documents/:id answers (the fields tests read). */
 export interface StatusAnswer {

@@ -1,6 +1,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, waitFor } from './services';
+import { freePort, waitFor } from '@rag/testkit';
 import { stack } from './stack';
 
 const REPO = join(__dirname, '..', '..');

@@ -3,7 +3,7 @@ import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rm
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { freePort, LOG_DIR, waitFor } from './services';
+import { freePort, LOG_DIR, waitFor } from '@rag/testkit';
 
 export const ROOT = join(__dirname, '..', '..');
 export const MONITORING = join(ROOT, 'deploy', 'monitoring');

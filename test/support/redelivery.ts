@@ -2,7 +2,7 @@ import { Headers } from '@rag/contracts';
 import type { Kafka } from 'kafkajs';
 import { readTopic } from './dlq';
 import { committedOffsets, withAdmin } from './offsets';
-import type { ServiceProcess } from './services';
+import type { ServiceProcess } from '@rag/testkit';
 
 /** Output records per consumed record ("topic/partition/offset", from the x-source-* headers). */
 export async function outputsBySource(kafka: Kafka, outputTopic: string, sourceTopics: string[]): Promise<Map<string, number>> {

@@ -1,11 +1,11 @@
 import { classifyError, PermanentError, TransientError } from '@rag/common';
-import { FakeOpenAIServer } from '../../../test/support/fake-openai-server';
+import { FakeOpenAIServer } from '@rag/testkit';
 import { OpenAIEmbeddingProvider, type OpenAIProviderOptions } from './openai-provider';
 import { tokenizer } from './tokenizer';
 
 /**
  * The provider against a real local HTTP server that speaks OpenAI's embeddings API
- * (test/support/fake-openai-server.ts), through the real `openai` SDK.
+ * (libs/testkit/src/fake-openai-server.ts), through the real `openai` SDK.
  */
 
 const DIMENSIONS = 16;

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Headers } from '@rag/contracts';
-import { seededRandom, textDocument } from '../../support/corpus';
+import { seededRandom, textDocument } from '@rag/testkit';
 import { readTopic } from '../../support/dlq';
 import { PATHOLOGICAL_DOCUMENTS } from '../../support/pathological-documents';
 import { Pipeline } from '../../support/pipeline';
-import { waitFor } from '../../support/services';
+import { waitFor } from '@rag/testkit';
 
 const NODE_OPTIONS = readFileSync(join(__dirname, '..', '..', '..', 'deploy', 'node-options'), 'utf8').trim();
 /** Below the default (3) to keep the test short: each death costs a consumer session timeout (~30 s) before the restarted instance gets the partition. */

@@ -1,9 +1,9 @@
-import { seededRandom, textDocument } from '../../support/corpus';
+import { seededRandom, textDocument } from '@rag/testkit';
 import { topicSize } from '../../support/dlq';
 import { scrape, sumMetric } from '../../support/metrics';
 import { Pipeline } from '../../support/pipeline';
 import { stack } from '../../support/stack';
-import { waitFor } from '../../support/services';
+import { waitFor } from '@rag/testkit';
 
 /**
  * Scenario 2: Elasticsearch is stopped for 60 s mid-stream and started again. The indexer

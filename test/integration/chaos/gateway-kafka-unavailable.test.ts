@@ -3,9 +3,9 @@ import { Kafka, logLevel } from 'kafkajs';
 import { connect } from 'node:net';
 import { provisionSchemas, provisionTopics } from '../../../tools/provision/provision';
 import { readTopic } from '../../support/dlq';
-import { STACK, uniqueSuffix } from '../../support/env';
+import { STACK, uniqueSuffix } from '@rag/testkit';
 import { PrivateKafka } from '../../support/private-kafka';
-import { freePort, ServiceProcess, waitFor } from '../../support/services';
+import { freePort, ServiceProcess, waitFor } from '@rag/testkit';
 
 /**
  * Issue 11.7: the gateway when Kafka is unavailable. The gateway runs against a broker of its own

@@ -1,11 +1,11 @@
 import { ensureChunkIndex, indexNames } from '@rag/search-index';
-import { seededRandom, textDocument } from '../../support/corpus';
+import { seededRandom, textDocument } from '@rag/testkit';
 import { readTopic, topicSize } from '../../support/dlq';
 import { scrape, sumMetric } from '../../support/metrics';
 import { Pipeline } from '../../support/pipeline';
 import { committedOffsets, withAdmin } from '../../support/offsets';
 import { freezeWhen, outputsBySource, producedButNotCommitted } from '../../support/redelivery';
-import { waitFor } from '../../support/services';
+import { waitFor } from '@rag/testkit';
 
 type Stage = 'chunker' | 'embedder' | 'indexer';
 

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { ContractSerde, lifecycleEvent } from '@rag/contracts';
-import { seededRandom, textDocument } from '../../support/corpus';
-import { STACK } from '../../support/env';
+import { seededRandom, textDocument } from '@rag/testkit';
+import { STACK } from '@rag/testkit';
 import { Pipeline } from '../../support/pipeline';
-import { waitFor } from '../../support/services';
+import { waitFor } from '@rag/testkit';
 
 const rssMiB = (pid: number): number => {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Headers } from '@rag/contracts';
-import { paragraph, seededRandom } from '../../support/corpus';
+import { paragraph, seededRandom } from '@rag/testkit';
 import { readRetryTiers, readTopic } from '../../support/dlq';
 import { PATHOLOGICAL_DOCUMENTS } from '../../support/pathological-documents';
 import { Pipeline } from '../../support/pipeline';
-import { waitFor, type ServiceName } from '../../support/services';
+import { waitFor, type ServiceName } from '@rag/testkit';
 
 /** The services' heap in production (the container image sets it); the parse workers' heaps come on top. */
 const NODE_OPTIONS = readFileSync(join(__dirname, '..', '..', '..', 'deploy', 'node-options'), 'utf8').trim();

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import avro from 'avsc';
 import { Headers, loadSchema } from '@rag/contracts';
-import { seededRandom, textDocument } from '../../support/corpus';
+import { seededRandom, textDocument } from '@rag/testkit';
 import { readRetryTiers, readTopic, topicSize } from '../../support/dlq';
 import { Pipeline } from '../../support/pipeline';
-import { waitFor } from '../../support/services';
+import { waitFor } from '@rag/testkit';
 
 const run = promisify(execFile);
 const DLQ_CLI = join(__dirname, '..', '..', '..', 'dist', 'tools', 'dlq', 'main.js');

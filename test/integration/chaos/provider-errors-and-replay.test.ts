@@ -2,12 +2,12 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ContractSerde, Headers } from '@rag/contracts';
-import { STACK } from '../../support/env';
-import { paragraph, seededRandom, textDocument } from '../../support/corpus';
+import { STACK } from '@rag/testkit';
+import { paragraph, seededRandom, textDocument } from '@rag/testkit';
 import { readRetryTiers, readTopic, topicSize } from '../../support/dlq';
-import { FakeOpenAIServer } from '../../support/fake-openai-server';
+import { FakeOpenAIServer } from '@rag/testkit';
 import { Pipeline } from '../../support/pipeline';
-import { waitFor } from '../../support/services';
+import { waitFor } from '@rag/testkit';
 
 const run = promisify(execFile);
 const DLQ_CLI = join(__dirname, '..', '..', '..', 'dist', 'tools', 'dlq', 'main.js');

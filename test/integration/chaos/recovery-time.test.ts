@@ -1,10 +1,10 @@
 import type { Admin } from 'kafkajs';
-import { seededRandom, textDocument } from '../../support/corpus';
-import { FakeOpenAIServer } from '../../support/fake-openai-server';
+import { seededRandom, textDocument } from '@rag/testkit';
+import { FakeOpenAIServer } from '@rag/testkit';
 import { scrape, sumMetric } from '../../support/metrics';
 import { assignedPartitions, committedOffsets, endOffsets, timeToProgress } from '../../support/offsets';
 import { Pipeline } from '../../support/pipeline';
-import { waitFor, type ServiceProcess } from '../../support/services';
+import { waitFor, type ServiceProcess } from '@rag/testkit';
 
 /**
  * How fast a stage's partitions are processed again after an instance dies with kill -9, and

@@ -1,12 +1,12 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { loadSchema, valueSubject, type DocumentSubmitted } from '@rag/contracts';
 import avro from 'avsc';
-import { seededRandom, textDocument } from '../../support/corpus';
+import { seededRandom, textDocument } from '@rag/testkit';
 import { topicSize } from '../../support/dlq';
-import { STACK } from '../../support/env';
+import { STACK } from '@rag/testkit';
 import { scrape, sumMetric } from '../../support/metrics';
 import { Pipeline } from '../../support/pipeline';
-import { waitFor } from '../../support/services';
+import { waitFor } from '@rag/testkit';
 import { stack } from '../../support/stack';
 
 /**

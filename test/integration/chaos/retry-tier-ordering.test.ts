@@ -1,8 +1,8 @@
 import { Headers } from '@rag/contracts';
 import { readRetryTiers, topicSize } from '../../support/dlq';
-import { FakeOpenAIServer } from '../../support/fake-openai-server';
+import { FakeOpenAIServer } from '@rag/testkit';
 import { Pipeline } from '../../support/pipeline';
-import { waitFor } from '../../support/services';
+import { waitFor } from '@rag/testkit';
 
 /**
  * Retry without head-of-line blocking. With tiers of 1 s and 20 s and one partition per topic, a

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { seededRandom, textDocument } from '../../support/corpus';
+import { seededRandom, textDocument } from '@rag/testkit';
 import { topicSize } from '../../support/dlq';
 import { endOffsets, withAdmin } from '../../support/offsets';
 import { Pipeline } from '../../support/pipeline';

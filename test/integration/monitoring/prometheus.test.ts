@@ -2,11 +2,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { seededRandom, textDocument } from '../../support/corpus';
-import { FakeOpenAIServer } from '../../support/fake-openai-server';
+import { seededRandom, textDocument } from '@rag/testkit';
+import { FakeOpenAIServer } from '@rag/testkit';
 import { KafkaExporter } from '../../support/kafka-exporter';
 import { scrape, sumMetric } from '../../support/metrics';
-import { uniqueSuffix } from '../../support/env';
+import { uniqueSuffix } from '@rag/testkit';
 import { Pipeline } from '../../support/pipeline';
 import {
   ALERT_RULES,
@@ -19,7 +19,7 @@ import {
   requirePrometheus,
   ROOT,
 } from '../../support/prometheus';
-import { waitFor } from '../../support/services';
+import { waitFor } from '@rag/testkit';
 
 /**
  * The monitoring files in deploy/monitoring against a real Prometheus (Debian's package) scraping

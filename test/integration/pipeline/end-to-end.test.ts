@@ -1,5 +1,5 @@
 import { Pipeline } from '../../support/pipeline';
-import { distinctivePhrase, seededRandom, textDocument } from '../../support/corpus';
+import { distinctivePhrase, seededRandom, textDocument } from '@rag/testkit';
 
 /**
  * The pipeline end to end on the real stack: documents uploaded over HTTP (each supported

@@ -1,7 +1,7 @@
-import { distinctivePhrase, paragraph, seededRandom, textDocument } from '../../support/corpus';
-import { FakeOpenAIServer } from '../../support/fake-openai-server';
+import { distinctivePhrase, paragraph, seededRandom, textDocument } from '@rag/testkit';
+import { FakeOpenAIServer } from '@rag/testkit';
 import { Pipeline } from '../../support/pipeline';
-import { waitFor } from '../../support/services';
+import { waitFor } from '@rag/testkit';
 
 /**
  * The document lifecycle on the real stack, as a user meets it: `indexed` means searchable (no

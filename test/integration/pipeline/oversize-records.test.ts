@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { ContractSerde, Headers } from '@rag/contracts';
-import { seededRandom, textDocument } from '../../support/corpus';
+import { seededRandom, textDocument } from '@rag/testkit';
 import { readRetryTiers, readTopic } from '../../support/dlq';
-import { STACK } from '../../support/env';
+import { STACK } from '@rag/testkit';
 import { Pipeline } from '../../support/pipeline';
-import { waitFor } from '../../support/services';
+import { waitFor } from '@rag/testkit';
 
 const MIB = 1024 * 1024;
 

@@ -6,7 +6,7 @@
 import type { MappingDenseVectorIndexOptions } from '@elastic/elasticsearch/lib/api/types';
 import { randomUUID } from 'node:crypto';
 import { Client } from '@elastic/elasticsearch';
-import { seededRandom } from '../../support/corpus';
+import { seededRandom } from '@rag/testkit';
 
 const ES_URL = process.env.ELASTICSEARCH_URL ?? 'http://127.0.0.1:9200';
 const DIMS = 8;

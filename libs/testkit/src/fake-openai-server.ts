@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-// Relative, not '@rag/embedding': the CLI (fake-openai-main.ts) must run from plain tsc output.
-import { HashingEmbeddingProvider } from '../../libs/embedding/src/hashing-provider';
-import { tokenizer } from '../../libs/embedding/src/tokenizer';
+import { HashingEmbeddingProvider, tokenizer } from '@rag/embedding';
 
 /**
  * A local stand-in for the OpenAI embeddings API (`POST /v1/embeddings`), for tests: a real

@@ -1,8 +1,7 @@
 /**
  * Runs the fake OpenAI embeddings server for manual runs and local pipelines:
  *
- *   npx tsc --outDir dist/fake-openai --rootDir . --module commonjs --target ES2022 --esModuleInterop --skipLibCheck \
- *     test/support/fake-openai-main.ts && FAKE_OPENAI_PORT=8090 node dist/fake-openai/test/support/fake-openai-main.js
+ *   npm run build && FAKE_OPENAI_PORT=8090 node dist/libs/testkit/src/fake-openai-main.js
  *
  * then point the embedder at it: EMBEDDING_PROVIDER=openai OPENAI_API_KEY=test OPENAI_BASE_URL=http://127.0.0.1:8090/v1
  * Env: FAKE_OPENAI_PORT (default 8090, 0 = any free port), FAKE_OPENAI_LATENCY_MS (default 0),
