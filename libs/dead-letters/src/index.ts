@@ -1,0 +1,2 @@
+export * from './dead-letter-reader';
+export * from './dead-letters';
