@@ -1,4 +1,5 @@
 export { TransientError, PermanentError, StageError, classifyError, errorMessage, type ErrorKind } from '@rag/common';
+export * from './stage.config';
 export * from './retry-policy';
 export * from './failure-headers';
 export * from './types';

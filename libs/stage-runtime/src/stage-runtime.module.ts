@@ -8,12 +8,12 @@ import {
   SERVICE_CONFIG,
   TOPICS,
   type LivenessProbe,
-  type StageConfig,
 } from '@rag/common';
 import type { ConsumerStage, ContractSerde, TopicNames } from '@rag/contracts';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { StageConfig } from './stage.config';
 import { StageMetrics } from './stage-metrics';
 import { StageRunner } from './stage-runner';
 import { StageTransport } from './stage-transport';

@@ -1,4 +1,5 @@
-import { baseConfigSchema, stageConfigSchema } from '@rag/common';
+import { baseConfigSchema } from '@rag/common';
+import { stageConfigSchema } from '@rag/stage-runtime';
 import { z } from 'zod';
 
 export const chunkerConfigSchema = baseConfigSchema.merge(stageConfigSchema).extend({

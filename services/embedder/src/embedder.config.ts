@@ -1,4 +1,5 @@
-import { baseConfigSchema, elasticsearchConfigSchema, stageConfigSchema } from '@rag/common';
+import { baseConfigSchema, elasticsearchConfigSchema } from '@rag/common';
+import { stageConfigSchema } from '@rag/stage-runtime';
 import { embeddingConfigSchema } from '@rag/embedding';
 import { z } from 'zod';
 
