@@ -282,7 +282,6 @@ describe('deploy/monitoring: every dashboard and alert expression has data from 
     await pipeline.start();
     exporter = await KafkaExporter.start({
       topicFilter: `^${pipeline.prefix.replace(/\W/g, '\\$&')}\\.`,
-      groupExclude: '^rag-gateway-status-',
     });
     const target = (name: 'gateway' | 'chunker' | 'embedder' | 'indexer') => [`127.0.0.1:${pipeline.service(name).port}`];
     prometheus = await PrometheusServer.start({
