@@ -17,6 +17,7 @@ export function createEmbeddingProvider(cfg: EmbeddingConfig, metrics?: Embeddin
       timeoutMs: cfg.OPENAI_TIMEOUT_MS,
       maxRetries: cfg.OPENAI_MAX_RETRIES,
       concurrency: cfg.OPENAI_CONCURRENCY,
+      rateLimit: cfg.OPENAI_RATE_LIMIT === 'adaptive' ? { headroom: cfg.OPENAI_RATE_LIMIT_HEADROOM } : false,
       metrics,
     });
   }

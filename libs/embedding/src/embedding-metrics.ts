@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** Embedding volume and latency, per provider. */
 export class EmbeddingMetrics {
@@ -7,6 +7,9 @@ export class EmbeddingMetrics {
   private readonly tokens: Counter<'provider'>;
   private readonly seconds: Histogram<'provider'>;
   private readonly inputsPerRequest: Histogram<'provider'>;
+  private readonly rateLimitWait: Counter<'provider'>;
+  private readonly rateLimitLimit: Gauge<'provider' | 'budget'>;
+  private readonly rateLimitAvailable: Gauge<'provider' | 'budget'>;
 
   constructor(registry: Registry) {
     this.requests = new Counter({
@@ -41,6 +44,37 @@ export class EmbeddingMetrics {
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048],
       registers: [registry],
     });
+    this.rateLimitWait = new Counter({
+      name: 'rag_embedding_rate_limit_wait_seconds_total',
+      help: "Time requests waited for room in the provider's rate limits before being sent.",
+      labelNames: ['provider'],
+      registers: [registry],
+    });
+    this.rateLimitLimit = new Gauge({
+      name: 'rag_embedding_rate_limit',
+      help: "The provider's rate limit per period as its last response announced it (budget: requests or tokens).",
+      labelNames: ['provider', 'budget'],
+      registers: [registry],
+    });
+    this.rateLimitAvailable = new Gauge({
+      name: 'rag_embedding_rate_limit_available',
+      help: "What this instance estimates is left of the provider's rate limit (budget: requests or tokens).",
+      labelNames: ['provider', 'budget'],
+      registers: [registry],
+    });
+  }
+
+  observeRateLimitWait(provider: string, ms: number): void {
+    if (ms > 0) this.rateLimitWait.inc({ provider }, ms / 1000);
+  }
+
+  setRateLimitBudget(provider: string, budgets: Partial<Record<'requests' | 'tokens', { limit: number; available: number }>>): void {
+    for (const budget of ['requests', 'tokens'] as const) {
+      const value = budgets[budget];
+      if (!value) continue;
+      this.rateLimitLimit.set({ provider, budget }, value.limit);
+      this.rateLimitAvailable.set({ provider, budget }, value.available);
+    }
   }
 
   observeRequest(provider: string, outcome: string, inputs: number, tokens: number, startedNs: bigint): void {

@@ -19,6 +19,13 @@ export const embeddingConfigSchema = embeddingDimensionsConfigSchema.extend({
   /** SDK-level retries of 429/5xx (honouring Retry-After) before the record goes to the retry topic. */
   OPENAI_MAX_RETRIES: z.coerce.number().int().min(0).default(3),
   OPENAI_CONCURRENCY: z.coerce.number().int().min(1).default(4),
+  /**
+   * `adaptive`: pace requests by the x-ratelimit-* headers of the provider's answers, so the
+   * budget is used at its refill rate without 429s; `off`: send as fast as concurrency allows.
+   */
+  OPENAI_RATE_LIMIT: z.enum(['adaptive', 'off']).default('adaptive'),
+  /** Share of each rate limit left free for other instances' requests in flight (adaptive mode). */
+  OPENAI_RATE_LIMIT_HEADROOM: z.coerce.number().min(0).max(0.5).default(0.05),
 });
 
 export type EmbeddingConfig = z.infer<typeof embeddingConfigSchema>;

@@ -8,3 +8,4 @@ export * from './tokenizer';
 export * from './embedding.module';
 export * from './embedding-key';
 export * from './embedding-cache';
+export * from './rate-limit';

@@ -199,3 +199,38 @@ describe('OpenAIEmbeddingProvider', () => {
     expect(fake.stats.requests).toBe(0);
   });
 });
+
+describe('OpenAIEmbeddingProvider under rate limits (x-ratelimit-* headers)', () => {
+  // 10 requests per second, one input per request, 8 in flight: 40 requests need ~3 s.
+  const limits = { requestsPerMinute: 10, periodMs: 1_000 };
+  const limited = (rateLimit: OpenAIProviderOptions['rateLimit']) =>
+    provider({ maxInputsPerRequest: 1, concurrency: 8, maxRetries: 5, rateLimit });
+
+  it('paces requests by the announced budget: every input embedded, no request answered 429', async () => {
+    fake.setRateLimits(limits);
+    const inputs = texts(40, 'paced');
+    expectVectors(await limited({ headroom: 0.05 }).embed(inputs), inputs);
+    expect(fake.stats.rateLimited).toBe(0);
+    expect(fake.stats.requests).toBe(40);
+  }, 30_000);
+
+  it('without pacing, the same burst is answered 429 (and retried by the SDK)', async () => {
+    fake.setRateLimits(limits);
+    await limited(false).embed(texts(24, 'unpaced'));
+    expect(fake.stats.rateLimited).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('two instances share one token budget through the headers, without 429s', async () => {
+    // 600 tokens per second; each input is ~10 tokens.
+    fake.setRateLimits({ tokensPerMinute: 600, periodMs: 1_000 });
+    const a = limited({ headroom: 0.1 });
+    const b = limited({ headroom: 0.1 });
+    const inputsA = texts(60, 'instance a');
+    const inputsB = texts(60, 'instance b');
+    const [resultsA, resultsB] = await Promise.all([a.embed(inputsA), b.embed(inputsB)]);
+    expectVectors(resultsA, inputsA);
+    expectVectors(resultsB, inputsB);
+    expect(fake.stats.rateLimited).toBeLessThanOrEqual(1);
+    expect(a.rateLimiter?.snapshot().tokens?.limit).toBe(600);
+  }, 30_000);
+});

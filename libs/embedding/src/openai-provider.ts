@@ -1,5 +1,7 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { PermanentError, TransientError } from '@rag/common';
-import OpenAI, { APIConnectionError, APIError } from 'openai';
+import OpenAI, { APIConnectionError, APIError, type ClientOptions } from 'openai';
+import { AdaptiveRateLimiter, readRateLimitHeaders } from './rate-limit';
 import type { EmbeddingProvider, EmbeddingResult } from './provider';
 import type { EmbeddingMetrics } from './embedding-metrics';
 import { tokenizer } from './tokenizer';
@@ -19,6 +21,11 @@ export interface OpenAIProviderOptions {
   maxRetries: number;
   /** Requests in flight at once. */
   concurrency: number;
+  /**
+   * Pace requests by the provider's `x-ratelimit-*` headers (share of each limit kept free as
+   * margin for other instances); off (the default) sends as fast as concurrency allows.
+   */
+  rateLimit?: { headroom: number } | false;
   metrics?: EmbeddingMetrics;
 }
 
@@ -43,13 +50,23 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
   private readonly client: OpenAI;
   private readonly maxTokensPerInput: number;
   private readonly slots: Semaphore;
+  /** Tokens of the request being sent, for the rate limiter in `fetch` (which sees SDK retries too). */
+  private readonly requestTokens = new AsyncLocalStorage<number>();
+  readonly rateLimiter?: AdaptiveRateLimiter;
 
   constructor(private readonly options: OpenAIProviderOptions) {
+    if (options.rateLimit) {
+      this.rateLimiter = new AdaptiveRateLimiter({
+        headroom: options.rateLimit.headroom,
+        onWait: (ms) => options.metrics?.observeRateLimitWait('openai', ms),
+      });
+    }
     this.client = new OpenAI({
       apiKey: options.apiKey,
       baseURL: options.baseURL,
       timeout: options.timeoutMs,
       maxRetries: options.maxRetries,
+      fetch: this.rateLimiter ? this.pacedFetch(this.rateLimiter) : undefined,
     });
     this.model = `openai/${options.model}`;
     this.dimensions = options.dimensions;
@@ -62,7 +79,7 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
     const tokens = texts.map((t) => tokenizer.count(t));
     const requests = this.pack(tokens, results);
     // Requests of all concurrent embed() calls (one per partition slice) share the process-wide limit.
-    await Promise.all(requests.map((request) => this.slots.run(() => this.send(texts, request.indices, results))));
+    await Promise.all(requests.map((request) => this.slots.run(() => this.send(texts, request.indices, results, tokens))));
     // Transient failures apply to whole requests: if nothing succeeded, fail the call as a whole.
     const transient = results.find((r): r is TransientError => r instanceof TransientError);
     if (transient && results.every((r) => r instanceof Error)) throw transient;
@@ -90,15 +107,37 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
     return requests;
   }
 
-  private async send(texts: string[], indices: number[], results: EmbeddingResult[]): Promise<void> {
+  /**
+   * Every HTTP attempt, SDK retries included, waits for room in the rate budgets and reports the
+   * budgets its response announces.
+   */
+  private pacedFetch(limiter: AdaptiveRateLimiter): NonNullable<ClientOptions['fetch']> {
+    return async (input, init) => {
+      const reservation = await limiter.acquire(this.requestTokens.getStore() ?? 0);
+      let response: Response | undefined;
+      try {
+        response = await fetch(input as Parameters<typeof fetch>[0], init);
+        return response;
+      } finally {
+        limiter.settle(reservation, response?.status, response ? readRateLimitHeaders(response.headers) : {});
+        const budgets = limiter.snapshot();
+        this.options.metrics?.setRateLimitBudget('openai', budgets);
+      }
+    };
+  }
+
+  private async send(texts: string[], indices: number[], results: EmbeddingResult[], tokens: number[]): Promise<void> {
     const started = process.hrtime.bigint();
     try {
-      const response = await this.client.embeddings.create({
-        model: this.options.model,
-        input: indices.map((i) => texts[i]),
-        dimensions: this.options.dimensions,
-        encoding_format: 'float',
-      });
+      const requestTokens = indices.reduce((sum, i) => sum + (tokens[i] ?? 0), 0);
+      const response = await this.requestTokens.run(requestTokens, () =>
+        this.client.embeddings.create({
+          model: this.options.model,
+          input: indices.map((i) => texts[i]),
+          dimensions: this.options.dimensions,
+          encoding_format: 'float',
+        }),
+      );
       this.options.metrics?.observeRequest('openai', 'ok', indices.length, response.usage?.total_tokens ?? 0, started);
       for (const item of response.data) results[indices[item.index]] = item.embedding;
       for (const i of indices) {
@@ -118,8 +157,8 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
           return;
         }
         const half = Math.ceil(indices.length / 2);
-        await this.send(texts, indices.slice(0, half), results);
-        await this.send(texts, indices.slice(half), results);
+        await this.send(texts, indices.slice(0, half), results, tokens);
+        await this.send(texts, indices.slice(half), results, tokens);
         return;
       }
       const error = this.classify(err, status);

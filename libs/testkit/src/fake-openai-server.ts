@@ -8,7 +8,9 @@ import { HashingEmbeddingProvider, tokenizer } from '@rag/embedding';
  * HTTP server on 127.0.0.1 that speaks the API's request, response and error shapes, with
  * deterministic embeddings (signed feature hashing at the requested dimensions) and scripted
  * misbehaviour: queued failures (429 with Retry-After, 5xx), inputs it rejects with 400,
- * OpenAI's per-request limits, and added latency. Every request is recorded.
+ * OpenAI's per-request limits, and added latency. With `rateLimits` it enforces requests- and
+ * tokens-per-minute budgets as OpenAI does (continuously refilling buckets, 429 `rate_limit_exceeded`
+ * when a request does not fit, `x-ratelimit-*` headers on every answer). Every request is recorded.
  */
 
 export interface FakeOpenAIOptions {
@@ -26,6 +28,61 @@ export interface FakeOpenAIOptions {
   defaultDimensions?: number;
   /** When set, requests must send `Authorization: Bearer <apiKey>` or get 401. */
   apiKey?: string;
+  rateLimits?: RateLimits;
+}
+
+/** OpenAI-style budgets of an organisation; a request needs one request and its input tokens. */
+export interface RateLimits {
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
+  /** The period the limits refill over (default one minute); shorter only to keep tests short. */
+  periodMs?: number;
+}
+
+/** A budget that refills continuously to `limit` over `periodMs` (how OpenAI's limits behave). */
+class ServerBudget {
+  private level: number;
+  private at = Date.now();
+
+  constructor(
+    readonly limit: number,
+    private readonly periodMs: number,
+  ) {
+    this.level = limit;
+  }
+
+  remaining(now = Date.now()): number {
+    this.level = Math.min(this.limit, this.level + ((now - this.at) * this.limit) / this.periodMs);
+    this.at = now;
+    return this.level;
+  }
+
+  take(amount: number): void {
+    this.level = this.remaining() - amount;
+  }
+
+  /** ms until `amount` fits (the "try again in" of the 429 message). */
+  msUntil(amount: number): number {
+    return Math.max(0, Math.ceil(((amount - this.remaining()) * this.periodMs) / this.limit));
+  }
+
+  /** Whole units left, and the time until the budget is full again from there. */
+  headers(kind: 'requests' | 'tokens'): Record<string, string> {
+    const remaining = Math.max(0, Math.floor(this.remaining()));
+    return {
+      [`x-ratelimit-limit-${kind}`]: String(this.limit),
+      [`x-ratelimit-remaining-${kind}`]: String(remaining),
+      [`x-ratelimit-reset-${kind}`]: goDuration(((this.limit - remaining) * this.periodMs) / this.limit),
+    };
+  }
+}
+
+/** OpenAI's reset headers are Go durations: `1s`, `6m0s`, `120ms`. */
+function goDuration(ms: number): string {
+  if (ms < 1_000) return `${Math.ceil(ms)}ms`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = Math.round((ms - minutes * 60_000) / 10) / 100;
+  return minutes > 0 ? `${minutes}m${seconds}s` : `${seconds}s`;
 }
 
 export interface ScriptedFailure {
@@ -51,6 +108,8 @@ export interface RecordedRequest {
   dimensions?: number;
   /** `x-stainless-retry-count` sent by the openai SDK: 0 for a first try. */
   retryCount?: number;
+  /** Input tokens of the request (cl100k_base). */
+  tokens?: number;
 }
 
 interface OpenAIErrorBody {
@@ -111,12 +170,23 @@ export class FakeOpenAIServer {
   private port = 0;
   private inFlight = 0;
   private maxInFlight = 0;
+  private requestBudget?: ServerBudget;
+  private tokenBudget?: ServerBudget;
 
   private constructor(
     private readonly server: Server,
     private readonly options: FakeOpenAIOptions,
   ) {
     this.latencyMs = options.latencyMs ?? 0;
+    if (options.rateLimits) this.setRateLimits(options.rateLimits);
+  }
+
+  /** Enforces these budgets from now on (full at the start), or none. */
+  setRateLimits(limits: RateLimits | undefined): this {
+    const period = limits?.periodMs ?? 60_000;
+    this.requestBudget = limits?.requestsPerMinute ? new ServerBudget(limits.requestsPerMinute, period) : undefined;
+    this.tokenBudget = limits?.tokensPerMinute ? new ServerBudget(limits.tokensPerMinute, period) : undefined;
+    return this;
   }
 
   static async start(options: FakeOpenAIOptions = {}): Promise<FakeOpenAIServer> {
@@ -167,8 +237,9 @@ export class FakeOpenAIServer {
     return this;
   }
 
-  /** Forgets scripted failures, rejections and recorded requests (latency stays). */
+  /** Forgets scripted failures, rejections, rate limits and recorded requests (latency stays). */
   reset(): this {
+    this.setRateLimits(undefined);
     this.failures.length = 0;
     this.rejected.length = 0;
     this.targeted.length = 0;
@@ -188,7 +259,17 @@ export class FakeOpenAIServer {
   }
 
   /** Embeddings requests seen since the last reset, and the most that were in flight at once. */
-  get stats(): { requests: number; inputsPerRequest: number[]; statuses: number[]; timestamps: number[]; maxInFlight: number } {
+  get stats(): {
+    requests: number;
+    inputsPerRequest: number[];
+    statuses: number[];
+    timestamps: number[];
+    maxInFlight: number;
+    /** Requests answered 429 because a rate budget was spent (scripted 429s not included). */
+    rateLimited: number;
+    /** Input tokens of the requests that were served (200). */
+    servedTokens: number;
+  } {
     const embeddings = this.requests.filter((r) => r.path === '/v1/embeddings');
     return {
       requests: embeddings.length,
@@ -196,6 +277,8 @@ export class FakeOpenAIServer {
       statuses: embeddings.map((r) => r.status),
       timestamps: embeddings.map((r) => r.at),
       maxInFlight: this.maxInFlight,
+      rateLimited: embeddings.filter((r) => r.status === 429 && r.tokens !== undefined).length,
+      servedTokens: embeddings.reduce((sum, r) => sum + (r.status === 200 ? (r.tokens ?? 0) : 0), 0),
     };
   }
 
@@ -254,7 +337,10 @@ export class FakeOpenAIServer {
       }
       const scripted = this.failures.shift();
       if (scripted) throw scriptedFailure(scripted);
-      body = this.embed(request);
+      const counts = request.inputs.map((text) => tokenizer.count(text));
+      record.tokens = counts.reduce((sum, n) => sum + n, 0);
+      this.spendRateBudgets(request.model, record.tokens);
+      body = this.embed(request, counts);
     } catch (err) {
       const failure =
         err instanceof HttpFailure ? err : new HttpFailure(500, errorBody(500, { message: `fake server bug: ${String(err)}` }));
@@ -263,6 +349,7 @@ export class FakeOpenAIServer {
       headers = failure.headers;
     }
     record.status = status;
+    if (path === '/v1/embeddings') Object.assign(headers, this.requestBudget?.headers('requests'), this.tokenBudget?.headers('tokens'));
     if (this.latencyMs > 0) await this.delay(this.latencyMs);
     const payload = JSON.stringify(body);
     res.writeHead(status, {
@@ -273,6 +360,32 @@ export class FakeOpenAIServer {
       ...headers,
     });
     res.end(payload);
+  }
+
+  /**
+   * A request that does not fit a budget answers 429 as OpenAI does; it still counts as a request
+   * (OpenAI counts rejected requests against the per-minute limit), its tokens do not.
+   */
+  private spendRateBudgets(model: string, tokens: number): void {
+    const short = [
+      { budget: this.tokenBudget, kind: 'tokens', unit: 'TPM', amount: tokens },
+      { budget: this.requestBudget, kind: 'requests', unit: 'RPM', amount: 1 },
+    ].find((b) => b.budget && b.budget.remaining() < b.amount);
+    this.requestBudget?.take(1);
+    if (!short?.budget) {
+      this.tokenBudget?.take(tokens);
+      return;
+    }
+    const used = Math.ceil(short.budget.limit - short.budget.remaining());
+    const wait = goDuration(short.budget.msUntil(short.amount));
+    throw new HttpFailure(
+      429,
+      errorBody(429, {
+        message: `Rate limit reached for ${model} in organization org-fake on ${short.kind} per min (${short.unit}): Limit ${short.budget.limit}, Used ${used}, Requested ${short.amount}. Please try again in ${wait}. Visit https://platform.openai.com/account/rate-limits to learn more.`,
+        type: short.kind,
+        code: 'rate_limit_exceeded',
+      }),
+    );
   }
 
   private parse(raw: string): { model: string; inputs: string[]; dimensions?: number; encoding: 'float' | 'base64' } {
@@ -303,7 +416,10 @@ export class FakeOpenAIServer {
     return { model: body.model, inputs, dimensions: dimensions as number | undefined, encoding };
   }
 
-  private embed(request: { model: string; inputs: string[]; dimensions?: number; encoding: 'float' | 'base64' }): unknown {
+  private embed(
+    request: { model: string; inputs: string[]; dimensions?: number; encoding: 'float' | 'base64' },
+    tokenCounts: number[],
+  ): unknown {
     const maxInputs = this.options.maxInputsPerRequest ?? 2048;
     if (request.inputs.length > maxInputs) {
       throw invalid(`Too many inputs. The max number of inputs is ${maxInputs}. We recommend sending them in batches.`);
@@ -315,7 +431,7 @@ export class FakeOpenAIServer {
       const rejected = this.rejected.find((r) => text.includes(r.substring));
       if (rejected) throw invalid(rejected.message);
       if (text.length === 0) throw invalid(`'$.input[${index}]' is invalid: it must not be empty.`);
-      const tokens = tokenizer.count(text);
+      const tokens = tokenCounts[index] ?? 0;
       if (tokens > maxPerInput) {
         throw invalid(
           `This model's maximum context length is ${maxPerInput} tokens, however you requested ${tokens} tokens in input ${index}. Please reduce your prompt.`,
