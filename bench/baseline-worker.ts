@@ -1,4 +1,5 @@
 import { Client } from '@elastic/elasticsearch';
+import { createEmbeddingProvider, embeddingConfigSchema } from '@rag/embedding';
 import { ensureChunkIndex, toChunkDocument } from '@rag/search-index';
 import { Worker } from 'bullmq';
 import { ChunkEmbed } from './chunk-embed';
@@ -6,7 +7,8 @@ import { ChunkEmbed } from './chunk-embed';
 /**
  * The classic queue-worker design, one process: a BullMQ worker whose job is one whole
  * document, running extract → chunk → embed → index with the pipeline's own code.
- * Environment: REDIS_PORT, QUEUE, CONCURRENCY, ES_INDEX_ALIAS, ELASTICSEARCH_URL, EMBEDDING_DIMENSIONS.
+ * Environment: REDIS_PORT, QUEUE, CONCURRENCY, ES_INDEX_ALIAS, ELASTICSEARCH_URL, EMBEDDING_DIMENSIONS,
+ * and the embedder's provider settings (EMBEDDING_PROVIDER=openai, OPENAI_*: the same provider code).
  */
 export interface BaselineJob {
   documentId: string;
@@ -25,7 +27,8 @@ async function main(): Promise<void> {
   const alias = env.ES_INDEX_ALIAS!;
   const es = new Client({ node: env.ELASTICSEARCH_URL ?? 'http://127.0.0.1:9200' });
   await ensureChunkIndex(es, alias, dimensions);
-  const work = new ChunkEmbed(dimensions);
+  const provider = env.EMBEDDING_PROVIDER === 'openai' ? createEmbeddingProvider(embeddingConfigSchema.parse(env)) : undefined;
+  const work = new ChunkEmbed(dimensions, provider);
   const worker = new Worker<BaselineJob, number>(
     env.QUEUE!,
     async (job) => {

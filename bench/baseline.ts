@@ -39,12 +39,14 @@ export async function runBaseline(
   configs: { processes: number; concurrency: number }[],
   dimensions: number,
   log: (l: string) => void,
+  /** Extra worker environment, e.g. the embedding provider's settings. */
+  workerEnv: Record<string, string> = {},
 ): Promise<BaselineResult> {
   const redis = await RedisServer.start();
   const trials: BaselineTrial[] = [];
   try {
     for (const config of configs) {
-      trials.push(await trial(redis, corpus, config.processes, config.concurrency, dimensions));
+      trials.push(await trial(redis, corpus, config.processes, config.concurrency, dimensions, workerEnv));
       const t = trials[trials.length - 1];
       log(`baseline: ${t.processes} process(es) x concurrency ${t.concurrency}: ${t.documentsPerSec} docs/s, ${t.chunksPerSec} chunks/s`);
     }
@@ -61,6 +63,7 @@ async function trial(
   processes: number,
   concurrency: number,
   dimensions: number,
+  workerEnv: Record<string, string>,
 ): Promise<BaselineTrial> {
   const id = uniqueSuffix();
   const queueName = `bench-${id}`;
@@ -96,6 +99,7 @@ async function trial(
       ES_INDEX_ALIAS: alias,
       ELASTICSEARCH_URL: STACK.elasticsearchUrl,
       EMBEDDING_DIMENSIONS: String(dimensions),
+      ...workerEnv,
     };
     for (let p = 0; p < processes; p++) {
       const child = fork(join(__dirname, 'baseline-worker.js'), [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

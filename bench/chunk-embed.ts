@@ -1,5 +1,5 @@
 import type { DocumentSubmitted, EmbeddedChunk } from '@rag/contracts';
-import { embeddingInput, HashingEmbeddingProvider } from '@rag/embedding';
+import { embeddingInput, HashingEmbeddingProvider, type EmbeddingProvider } from '@rag/embedding';
 import { chunkDocument } from '../services/chunker/src/chunk-document';
 import { chunkerConfigSchema } from '../services/chunker/src/chunker.config';
 import { RecursiveTokenSplitter } from '../services/chunker/src/text-splitter';
@@ -14,13 +14,14 @@ export const DIMENSIONS = 384;
 export class ChunkEmbed {
   private readonly splitter: RecursiveTokenSplitter;
   private readonly maxChunks: number;
-  readonly provider: HashingEmbeddingProvider;
+  readonly provider: EmbeddingProvider;
 
-  constructor(dimensions: number) {
+  /** The hashing provider unless another is given (the baseline against the OpenAI-API test server). */
+  constructor(dimensions: number, provider?: EmbeddingProvider) {
     const config = chunkerConfigSchema.parse({});
     this.splitter = new RecursiveTokenSplitter({ chunkSize: config.CHUNK_SIZE_TOKENS, chunkOverlap: config.CHUNK_OVERLAP_TOKENS });
     this.maxChunks = config.CHUNK_MAX_PER_DOCUMENT;
-    this.provider = new HashingEmbeddingProvider({ dimensions });
+    this.provider = provider ?? new HashingEmbeddingProvider({ dimensions });
   }
 
   async run(doc: DocumentSubmitted): Promise<EmbeddedChunk[]> {

@@ -8,6 +8,7 @@ import { DIMENSIONS } from './chunk-embed';
 import { generateCorpus } from './corpus';
 import { runPipelineBench } from './pipeline-bench';
 import { evaluateTargets, ratio, scalingMarkdown, toMarkdown, type BenchReport } from './report';
+import { rateLimitMarkdown, runRateLimits } from './rate-limits';
 import { runScaling } from './scaling';
 import { runStageBenches } from './stage-bench';
 import { round } from './stats';
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
     )
     .option(
       '--only <section>',
-      'run only this section ("scaling", "pipeline" or "stages"), written to <out>/<section>-<timestamp>.json/.md',
+      'run only this section ("scaling", "pipeline", "stages" or "rate-limits"), written to <out>/<section>-<timestamp>.json/.md',
     )
     .option('--cpu-prof-dir <dir>', 'CPU-profile the services (inspector), <pid>-<service>.cpuprofile written here on exit')
     .option('--out <dir>', 'results directory', join(ROOT, 'bench', 'results'))
@@ -94,8 +95,8 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const loadAverageAtStart = loadavg().map((l) => round(l, 2));
 
-  if (o.only !== undefined && !['scaling', 'pipeline', 'stages'].includes(o.only as string))
-    throw new Error(`--only supports "scaling", "pipeline" or "stages", not "${o.only}"`);
+  if (o.only !== undefined && !['scaling', 'pipeline', 'stages', 'rate-limits'].includes(o.only as string))
+    throw new Error(`--only supports "scaling", "pipeline", "stages" or "rate-limits", not "${o.only}"`);
   for (const name of SERVICES) opts.serviceEnv[name] = { ...opts.serviceEnv[name], NODE_OPTIONS: o.nodeOptions as string };
   for (const assignment of o.serviceEnv as string[]) {
     const match = /^(?:(gateway|chunker|embedder|indexer):)?([A-Z_][A-Z0-9_]*)=(.*)$/.exec(assignment);
@@ -144,6 +145,31 @@ async function main(): Promise<void> {
       log,
     });
     console.log(JSON.stringify(stages, null, 2));
+    return;
+  }
+  if (o.only === 'rate-limits') {
+    const scenarios = await runRateLimits({
+      corpus: corpus.slice(0, smoke ? documents : 1_000),
+      tokenBoundDocuments: smoke ? documents : 600,
+      baselineDocuments: smoke ? 10 : 100,
+      embedders: 2,
+      partitions: opts.partitions,
+      drainTimeoutMs: 600_000,
+      serviceEnv: opts.serviceEnv,
+      log,
+    });
+    const stamp = startedAt.replace(/[:.]/g, '-');
+    const header = `# Rate-limited provider only ${startedAt}: load average at start ${loadAverageAtStart.join(' / ')}, at the end ${loadavg()
+      .map((l) => round(l, 2))
+      .join(' / ')}`;
+    const markdown = [header, '', ...rateLimitMarkdown(scenarios)].join('\n');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(
+      join(out, `rate-limits-${stamp}.json`),
+      JSON.stringify({ startedAt, loadAverageAtStart, options: opts, scenarios }, null, 2),
+    );
+    writeFileSync(join(out, `rate-limits-${stamp}.md`), markdown);
+    console.log(`\n${markdown}`);
     return;
   }
   if (o.only === 'scaling') {

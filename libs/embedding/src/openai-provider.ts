@@ -86,8 +86,12 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
     return results;
   }
 
-  /** Greedy packing in input order under both limits; oversized inputs fail at once. */
+  /**
+   * Greedy packing in input order under both limits (and, under a token rate limit, requests
+   * small enough to go as the budget refills); oversized inputs fail at once.
+   */
   private pack(tokens: number[], results: EmbeddingResult[]): Request[] {
+    const maxTokens = Math.min(this.options.maxTokensPerRequest, this.rateLimiter?.maxTokensPerRequest() ?? Number.POSITIVE_INFINITY);
     const requests: Request[] = [];
     let current: Request = { indices: [], tokens: 0 };
     tokens.forEach((count, i) => {
@@ -95,7 +99,7 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
         results[i] = new PermanentError(`input has ${count} tokens, above the model limit of ${this.maxTokensPerInput}`);
         return;
       }
-      const full = current.indices.length >= this.options.maxInputsPerRequest || current.tokens + count > this.options.maxTokensPerRequest;
+      const full = current.indices.length >= this.options.maxInputsPerRequest || current.tokens + count > maxTokens;
       if (full && current.indices.length > 0) {
         requests.push(current);
         current = { indices: [], tokens: 0 };

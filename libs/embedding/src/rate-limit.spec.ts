@@ -58,11 +58,31 @@ describe('AdaptiveRateLimiter', () => {
     expect(clock.waits[100]).toBe(600);
   });
 
-  it('sends at once while nothing is known about the limits', async () => {
-    const { clock, limiter } = limiterAt();
-    await limiter.acquire(1_000_000);
-    await limiter.acquire(1_000_000);
-    expect(clock.waits).toEqual([0, 0]);
+  it('while nothing is known about the limits, sends one request at a time to find them', async () => {
+    const naps: number[] = [];
+    let wake: (() => void) | undefined;
+    const limiter = new AdaptiveRateLimiter({
+      now: () => 0,
+      sleep: (ms) => {
+        naps.push(ms);
+        return new Promise<void>((resolve) => (wake = resolve));
+      },
+    });
+    const first = await limiter.acquire(1_000_000);
+    const second = limiter.acquire(1_000_000);
+    await Promise.resolve();
+    expect(naps).toEqual([200]);
+    limiter.settle(first, 200, {});
+    wake?.();
+    await second;
+    expect(naps).toEqual([200]);
+    expect(limiter.maxTokensPerRequest()).toBeUndefined();
+  });
+
+  it('suggests requests of a twentieth of the token limit once it is known', async () => {
+    const { limiter } = limiterAt();
+    limiter.settle(await limiter.acquire(10), 200, report([3_000, 2_999, 20], [1_000_000, 999_990, 1]));
+    expect(limiter.maxTokensPerRequest()).toBe(50_000);
   });
 
   it('waits for the token budget to refill at the rate the reset header implies', async () => {

@@ -70,7 +70,8 @@ class Budget {
 
   /** How long until `amount` fits while `headroom` of the limit stays free (0: now). */
   waitFor(amount: number, headroom: number, now: number): number {
-    if (!this.known) return 0;
+    // Limits unknown (no answer yet): one request at a time finds them, not a burst of 429s.
+    if (!this.known) return this.reserved > 0 ? RECHECK_MS : 0;
     // A request larger than the usable budget goes when the bucket is full, or it would never go.
     const needed = Math.min(amount + headroom * this.limit, this.limit) + this.reserved;
     const level = this.levelAt(now);
@@ -104,6 +105,10 @@ class Budget {
 
   levelAt(now: number): number {
     return Math.min(this.limit, this.level + (now - this.at) * this.refillPerMs);
+  }
+
+  get knownLimit(): number | undefined {
+    return this.known ? this.limit : undefined;
   }
 
   snapshot(now: number): { limit: number; available: number } | undefined {
@@ -170,6 +175,16 @@ export class AdaptiveRateLimiter {
       this.requests.exhausted(now);
       this.tokens.exhausted(now);
     }
+  }
+
+  /**
+   * Tokens one request should carry at most: a twentieth of the token limit (3 s of a per-minute
+   * budget), so requests go as the budget refills instead of in bursts that wait for a large
+   * share of it; undefined while the limit is unknown.
+   */
+  maxTokensPerRequest(): number | undefined {
+    const limit = this.tokens.knownLimit;
+    return limit === undefined ? undefined : Math.max(1, Math.floor(limit / 20));
   }
 
   /** What this instance believes is left (for metrics); undefined until a response reported limits. */

@@ -37,6 +37,11 @@ export interface RateLimits {
   tokensPerMinute?: number;
   /** The period the limits refill over (default one minute); shorter only to keep tests short. */
   periodMs?: number;
+  /**
+   * Budgets start full (default), or spent, as in an organisation already busy: then a run
+   * measures the steady refill rate, not the first period's burst.
+   */
+  startFull?: boolean;
 }
 
 /** A budget that refills continuously to `limit` over `periodMs` (how OpenAI's limits behave). */
@@ -47,8 +52,9 @@ class ServerBudget {
   constructor(
     readonly limit: number,
     private readonly periodMs: number,
+    startFull: boolean,
   ) {
-    this.level = limit;
+    this.level = startFull ? limit : 0;
   }
 
   remaining(now = Date.now()): number {
@@ -172,6 +178,8 @@ export class FakeOpenAIServer {
   private maxInFlight = 0;
   private requestBudget?: ServerBudget;
   private tokenBudget?: ServerBudget;
+  /** When the current rate limits took effect (epoch ms). */
+  rateLimitsSince = 0;
 
   private constructor(
     private readonly server: Server,
@@ -184,8 +192,10 @@ export class FakeOpenAIServer {
   /** Enforces these budgets from now on (full at the start), or none. */
   setRateLimits(limits: RateLimits | undefined): this {
     const period = limits?.periodMs ?? 60_000;
-    this.requestBudget = limits?.requestsPerMinute ? new ServerBudget(limits.requestsPerMinute, period) : undefined;
-    this.tokenBudget = limits?.tokensPerMinute ? new ServerBudget(limits.tokensPerMinute, period) : undefined;
+    const full = limits?.startFull ?? true;
+    this.rateLimitsSince = Date.now();
+    this.requestBudget = limits?.requestsPerMinute ? new ServerBudget(limits.requestsPerMinute, period, full) : undefined;
+    this.tokenBudget = limits?.tokensPerMinute ? new ServerBudget(limits.tokensPerMinute, period, full) : undefined;
     return this;
   }
 

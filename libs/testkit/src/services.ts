@@ -1,14 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export type ServiceName = 'gateway' | 'chunker' | 'embedder' | 'indexer';
 
-// The repository root, from test/support (jest) or from dist/test/support (the compiled benchmark).
-const ROOT =
-  [join(__dirname, '..', '..'), join(__dirname, '..', '..', '..')].find((dir) => existsSync(join(dir, 'package.json'))) ??
-  join(__dirname, '..', '..');
+/** The repository root: the nearest folder above with a package.json (from libs/testkit/src or its dist/ copy). */
+function repositoryRoot(from: string): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'package.json'))) return dir;
+  throw new Error(`no package.json above ${from}`);
+}
+
+const ROOT = repositoryRoot(__dirname);
 export const LOG_DIR = join(ROOT, '.stack', 'logs', 'test-services');
 
 export async function freePort(): Promise<number> {
