@@ -8,6 +8,7 @@ import { DIMENSIONS } from './chunk-embed';
 import { generateCorpus } from './corpus';
 import { runPipelineBench } from './pipeline-bench';
 import { evaluateTargets, ratio, scalingMarkdown, toMarkdown, type BenchReport } from './report';
+import { peersMarkdown, runPeers } from './peers';
 import { rateLimitMarkdown, runRateLimits } from './rate-limits';
 import { runScaling } from './scaling';
 import { runStageBenches } from './stage-bench';
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
     )
     .option(
       '--only <section>',
-      'run only this section ("scaling", "pipeline", "stages" or "rate-limits"), written to <out>/<section>-<timestamp>.json/.md',
+      'run only this section ("scaling", "pipeline", "stages", "rate-limits" or "peers"), written to <out>/<section>-<timestamp>.json/.md',
     )
     .option('--cpu-prof-dir <dir>', 'CPU-profile the services (inspector), <pid>-<service>.cpuprofile written here on exit')
     .option('--out <dir>', 'results directory', join(ROOT, 'bench', 'results'))
@@ -95,8 +96,8 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const loadAverageAtStart = loadavg().map((l) => round(l, 2));
 
-  if (o.only !== undefined && !['scaling', 'pipeline', 'stages', 'rate-limits'].includes(o.only as string))
-    throw new Error(`--only supports "scaling", "pipeline", "stages" or "rate-limits", not "${o.only}"`);
+  if (o.only !== undefined && !['scaling', 'pipeline', 'stages', 'rate-limits', 'peers'].includes(o.only as string))
+    throw new Error(`--only supports "scaling", "pipeline", "stages", "rate-limits" or "peers", not "${o.only}"`);
   for (const name of SERVICES) opts.serviceEnv[name] = { ...opts.serviceEnv[name], NODE_OPTIONS: o.nodeOptions as string };
   for (const assignment of o.serviceEnv as string[]) {
     const match = /^(?:(gateway|chunker|embedder|indexer):)?([A-Z_][A-Z0-9_]*)=(.*)$/.exec(assignment);
@@ -145,6 +146,26 @@ async function main(): Promise<void> {
       log,
     });
     console.log(JSON.stringify(stages, null, 2));
+    return;
+  }
+  if (o.only === 'peers') {
+    const peers = await runPeers({
+      corpus: corpus.slice(0, smoke ? documents : 1_000),
+      latencyMs: 100,
+      partitions: opts.partitions,
+      drainTimeoutMs: 600_000,
+      serviceEnv: opts.serviceEnv,
+      log,
+    });
+    const stamp = startedAt.replace(/[:.]/g, '-');
+    const header = `# Peers only ${startedAt}: load average at start ${loadAverageAtStart.join(' / ')}, at the end ${loadavg()
+      .map((l) => round(l, 2))
+      .join(' / ')}`;
+    const markdown = [header, '', ...peersMarkdown(peers)].join('\n');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, `peers-${stamp}.json`), JSON.stringify({ startedAt, loadAverageAtStart, options: opts, peers }, null, 2));
+    writeFileSync(join(out, `peers-${stamp}.md`), markdown);
+    console.log(`\n${markdown}`);
     return;
   }
   if (o.only === 'rate-limits') {
