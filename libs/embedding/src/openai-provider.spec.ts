@@ -42,9 +42,12 @@ function provider(overrides: Partial<OpenAIProviderOptions> = {}): OpenAIEmbeddi
 
 const texts = (n: number, prefix = 'chunk') => Array.from({ length: n }, (_, i) => `${prefix} ${i}: notes about topic number ${i}.`);
 
+/** The server's vector for `text` as it arrives: base64 float32, OpenAI's default encoding. */
+const served = (text: string) => Array.from(Float32Array.from(fake.embeddingFor(text, DIMENSIONS)));
+
 function expectVectors(results: unknown[], inputs: string[]): void {
   expect(results).toHaveLength(inputs.length);
-  results.forEach((result, i) => expect(result).toEqual(fake.embeddingFor(inputs[i], DIMENSIONS)));
+  results.forEach((result, i) => expect(result).toEqual(served(inputs[i])));
 }
 
 describe('OpenAIEmbeddingProvider', () => {
@@ -129,7 +132,7 @@ describe('OpenAIEmbeddingProvider', () => {
     const inputs = texts(8);
     const results = await provider({ maxRetries: 1, maxInputsPerRequest: 4 }).embed(inputs);
     for (let i = 0; i < 4; i++) expect(results[i]).toBeInstanceOf(TransientError);
-    for (let i = 4; i < 8; i++) expect(results[i]).toEqual(fake.embeddingFor(inputs[i], DIMENSIONS));
+    for (let i = 4; i < 8; i++) expect(results[i]).toEqual(served(inputs[i]));
   });
 
   it('turns a timeout into a TransientError', async () => {
@@ -148,7 +151,7 @@ describe('OpenAIEmbeddingProvider', () => {
     expect(classifyError(results[5])).toBe('permanent');
     expect((results[5] as Error).message).toMatch(/400/);
     inputs.forEach((text, i) => {
-      if (i !== 5) expect(results[i]).toEqual(fake.embeddingFor(text, DIMENSIONS));
+      if (i !== 5) expect(results[i]).toEqual(served(text));
     });
     // 8 → 4 + 4 → 2 + 2 → 1 + 1: a handful of requests, no retries of the 400s.
     expect(fake.stats.requests).toBeLessThanOrEqual(7);
@@ -184,8 +187,8 @@ describe('OpenAIEmbeddingProvider', () => {
     const results = await provider({ maxTokensPerInput: 50 }).embed(inputs);
     expect(results[1]).toBeInstanceOf(PermanentError);
     expect((results[1] as Error).message).toMatch(/above the model limit of 50/);
-    expect(results[0]).toEqual(fake.embeddingFor('short one', DIMENSIONS));
-    expect(results[2]).toEqual(fake.embeddingFor('short two', DIMENSIONS));
+    expect(results[0]).toEqual(served('short one'));
+    expect(results[2]).toEqual(served('short two'));
     expect(fake.requests.flatMap((r) => r.inputs)).not.toContain(long);
 
     fake.reset();
