@@ -2,8 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import type { ConsumerStage } from '@rag/contracts';
 
-export type ServiceName = 'gateway' | 'chunker' | 'embedder' | 'indexer';
+/** The gateway and every consumer stage of the pipeline descriptor. */
+export type ServiceName = 'gateway' | ConsumerStage;
 
 /** The repository root: the nearest folder above with a package.json (from libs/testkit/src or its dist/ copy). */
 function repositoryRoot(from: string): string {
