@@ -10,7 +10,10 @@ import { DIMENSIONS } from './chunk-embed';
 import { resubmit } from './corpus';
 import { IndexedTracker } from './indexed-tracker';
 import { DocumentProducer } from './produce';
+import { CpuWindow, stackPids } from './cpu-accounting';
 import { round } from './stats';
+
+const STACK_DIR = process.env.STACK_DIR ?? join(__dirname, '..', '..', '.stack');
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
@@ -25,6 +28,11 @@ export interface PeerRun {
   documentsPerSec: number;
   providerRequests: number;
   providerInputs: number;
+  /**
+   * CPU ms per document: the design's own processes (LlamaIndex: the Python process and its
+   * workers, start-up included; pipeline: the three services), Elasticsearch, and Kafka.
+   */
+  cpuMsPerDocument: { own: number; elasticsearch: number; kafka: number };
 }
 
 export interface PeersResult {
@@ -94,6 +102,7 @@ async function llamaIndexRun(
   latencyMs: number,
 ): Promise<PeerRun> {
   const fake = await FakeOpenAIServer.start({ latencyMs });
+  const cpu = new CpuWindow(stackPids(STACK_DIR)).start();
   try {
     const index = `bench-llamaindex-${uniqueSuffix()}`;
     const { stdout } = await run(
@@ -116,8 +125,10 @@ async function llamaIndexRun(
     );
     const line = stdout.split('\n').find((l) => l.startsWith('{'));
     if (!line) throw new Error(`LlamaIndex run printed no result: ${stdout.slice(-500)}`);
-    const result = JSON.parse(line) as { documents: number; nodes: number; searchableSeconds: number };
+    const result = JSON.parse(line) as { documents: number; nodes: number; searchableSeconds: number; cpuSeconds: number };
     const stats = fake.stats;
+    const stack = cpu.stop().cpuSeconds;
+    const perDocument = (seconds: number | undefined) => round(((seconds ?? 0) * 1000) / result.documents, 2);
     return {
       design: `LlamaIndex IngestionPipeline, ${config.label}`,
       documents: result.documents,
@@ -126,6 +137,11 @@ async function llamaIndexRun(
       documentsPerSec: round(result.documents / result.searchableSeconds),
       providerRequests: stats.requests,
       providerInputs: stats.inputsPerRequest.reduce((a, b) => a + b, 0),
+      cpuMsPerDocument: {
+        own: perDocument(result.cpuSeconds),
+        elasticsearch: perDocument(stack.es),
+        kafka: perDocument(stack.kafka),
+      },
     };
   } finally {
     await fake.close();
@@ -152,12 +168,20 @@ async function pipelineRun(options: PeersOptions, corpus: DocumentSubmitted[]): 
     producer = await DocumentProducer.connect(pipeline.kafka, STACK.registryUrl, pipeline.topics.documents);
     const ids = corpus.map((d) => `peer-${d.documentId}`);
     const requestsBefore = fake.stats.requests;
+    const services = Object.fromEntries((['indexer', 'embedder', 'chunker'] as const).map((n) => [n, pipeline.service(n).pid ?? 0]));
+    const cpu = new CpuWindow({ ...services, ...stackPids(STACK_DIR) }).start();
     const started = Date.now();
     await producer.fill(corpus.map((d, i) => resubmit(d, ids[i], Date.now())));
     const pending = await tracker.waitUntil(ids, 'indexed', options.drainTimeoutMs);
     if (pending.length > 0) throw new Error(`${pending.length} documents not indexed`);
     // The INDEXED event is written after the chunks are searchable (refresh=wait_for).
     const last = Math.max(...ids.map((id) => tracker.docs.get(id)?.receivedAt ?? 0));
+    const used = cpu.stop().cpuSeconds;
+    const perDocument = (seconds: number) => round((seconds * 1000) / ids.length, 2);
+    const own = (['indexer', 'embedder', 'chunker'] as const).reduce((sum, n) => sum + (used[n] ?? 0), 0);
+    options.log(
+      `peers: pipeline CPU ms/document ${JSON.stringify(Object.fromEntries(Object.entries(used).map(([k, v]) => [k, perDocument(v)])))}`,
+    );
     const seconds = (last - started) / 1000;
     const stats = fake.stats;
     return {
@@ -168,6 +192,11 @@ async function pipelineRun(options: PeersOptions, corpus: DocumentSubmitted[]): 
       documentsPerSec: round(ids.length / seconds),
       providerRequests: stats.requests - requestsBefore,
       providerInputs: stats.inputsPerRequest.reduce((a, b) => a + b, 0),
+      cpuMsPerDocument: {
+        own: perDocument(own),
+        elasticsearch: perDocument(used.es ?? 0),
+        kafka: perDocument(used.kafka ?? 0),
+      },
     };
   } finally {
     await tracker.stop().catch(() => undefined);
@@ -181,11 +210,12 @@ export function peersMarkdown(peers: PeersResult): string[] {
   return [
     `### Peers: submission → searchable, OpenAI-API test server at ${peers.latencyMs} ms per request`,
     '',
-    '| design | documents/s | chunks | seconds | provider requests | inputs |',
-    '|---|---|---|---|---|---|',
-    ...peers.runs.map(
-      (r) => `| ${r.design} | ${r.documentsPerSec} | ${r.chunks} | ${r.seconds} | ${r.providerRequests} | ${r.providerInputs} |`,
-    ),
+    '| design | documents/s | chunks | seconds | provider requests | inputs | CPU ms/document: own / ES / Kafka |',
+    '|---|---|---|---|---|---|---|',
+    ...peers.runs.map((r) => {
+      const cpu = r.cpuMsPerDocument;
+      return `| ${r.design} | ${r.documentsPerSec} | ${r.chunks} | ${r.seconds} | ${r.providerRequests} | ${r.providerInputs} | ${cpu.own} / ${cpu.elasticsearch} / ${cpu.kafka} |`;
+    }),
     '',
     `Pipeline ÷ LlamaIndex's best (${peers.bestLlamaIndex.design}): **${peers.ratio}×** (target ≥ 2×: ${peers.ratio >= 2 ? 'met' : 'not met'}).`,
     '',
