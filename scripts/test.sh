@@ -4,10 +4,20 @@
 # tests against it (services as separate processes), and finally the stack lifecycle test.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/test-tools.sh"
 
 check_prerequisites
 ensure_node_modules
 build
+ensure_test_tools
+export RAG_TEST_SKIP_LOG="$REPO/.stack/test-skips.log"
+mkdir -p "$REPO/.stack" && : >"$RAG_TEST_SKIP_LOG"
+report_skips() {
+  [ -s "$RAG_TEST_SKIP_LOG" ] || return 0
+  printf '\033[1;33mSKIPPED because a tool could not be installed (%s test file(s)):\033[0m\n' "$(wc -l <"$RAG_TEST_SKIP_LOG")"
+  sed 's/^/  /' "$RAG_TEST_SKIP_LOG"
+}
+trap report_skips EXIT
 cd "$REPO"
 log "type check and lint"
 npx tsc --noEmit -p tsconfig.json

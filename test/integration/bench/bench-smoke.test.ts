@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { describeWithTool } from '../../support/tools';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -16,7 +17,7 @@ function numbers(value: unknown, path = ''): [string, number][] {
 
 // Runs the compiled benchmark (npm run build first, as scripts/test.sh does) in smoke mode, so the
 // benchmark keeps working as the code changes.
-describe('benchmark (smoke)', () => {
+describeWithTool('redis-server', 'benchmark (smoke)', () => {
   const out = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 

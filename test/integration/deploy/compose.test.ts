@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { describeWithTool } from '../../support/tools';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -31,7 +32,7 @@ function composeConfig(cmd: string[]): string {
   return execFileSync(cmd[0], [...cmd.slice(1), '-f', join(ROOT, 'docker-compose.yml'), 'config'], { encoding: 'utf8' });
 }
 
-describe('docker-compose.yml', () => {
+describeWithTool('docker-compose', 'docker-compose.yml', () => {
   const cmd = composeCommand();
 
   it('is valid for docker compose (config parses and resolves it, no engine needed)', () => {

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
+import { describeWithTool } from '../../support/tools';
 
 /**
  * deploy/k8s rendered by the real kustomize (scripts/tools/kustomize.sh builds it from the Go
@@ -72,168 +73,172 @@ function configMap(objects: K8sObject[]): Record<string, string> {
   return maps[0].data ?? {};
 }
 
-beforeAll(() => {
-  // Builds kustomize on first use (about 80 s on 2 cores with a cold Go module cache), then cached.
-  kustomizeBin = execFileSync('bash', [join(ROOT, 'scripts', 'tools', 'kustomize.sh'), '--install'], {
-    encoding: 'utf8',
-    timeout: 15 * 60_000,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim();
-}, 16 * 60_000);
-
-describe.each(['overlays/dev', 'overlays/prod', 'hpa-alternative'])('deploy/k8s/%s', (dir) => {
-  let objects: K8sObject[];
-
+describeWithTool('go', 'deploy/k8s rendered by kustomize (built with go)', () => {
   beforeAll(() => {
-    objects = render(dir);
-  });
+    // Builds kustomize on first use (about 80 s on 2 cores with a cold Go module cache), then cached.
+    kustomizeBin = execFileSync('bash', [join(ROOT, 'scripts', 'tools', 'kustomize.sh'), '--install'], {
+      encoding: 'utf8',
+      timeout: 15 * 60_000,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }).trim();
+  }, 16 * 60_000);
 
-  it('renders with kustomize, and every object validates against the Kubernetes and KEDA schemas', () => {
-    expect(objects.length).toBeGreaterThan(10);
-    const results = validate(objects);
-    expect(results).toHaveLength(objects.length);
-    expect(results.filter((r) => r.error !== null)).toEqual([]);
-    // Names are unique per kind, and everything namespaced lives in rag-stream.
-    const keys = objects.map((o) => `${o.kind}/${o.metadata.name}`);
-    expect(new Set(keys).size).toBe(keys.length);
-    for (const o of objects.filter((x) => x.kind !== 'Namespace')) {
-      expect({ object: `${o.kind}/${o.metadata.name}`, namespace: o.metadata.namespace }).toEqual({
-        object: `${o.kind}/${o.metadata.name}`,
-        namespace: 'rag-stream',
-      });
-    }
-  });
+  describe.each(['overlays/dev', 'overlays/prod', 'hpa-alternative'])('deploy/k8s/%s', (dir) => {
+    let objects: K8sObject[];
 
-  it('gives every Deployment probes, requests and limits, a graceful-shutdown grace period and a disruption budget', () => {
-    const deployments = find(objects, 'Deployment');
-    expect(deployments.map((d) => d.metadata.name).sort()).toEqual(expect.arrayContaining(['chunker', 'embedder', 'gateway', 'indexer']));
-    const pdbs = find(objects, 'PodDisruptionBudget');
-    const config = configMap(objects);
-    for (const d of deployments) {
-      const name = d.metadata.name;
-      const pod = d.spec.template.spec;
-      const podLabels = d.spec.template.metadata.labels as Record<string, string>;
-      expect({ name, grace: pod.terminationGracePeriodSeconds >= 30 }).toEqual({ name, grace: true });
-      for (const c of pod.containers) {
-        expect({ name, container: c.name, readiness: c.readinessProbe?.httpGet?.path, liveness: c.livenessProbe?.httpGet?.path }).toEqual({
-          name,
-          container: c.name,
-          readiness: name === 'kafka-exporter' ? '/healthz' : '/readyz',
-          liveness: '/healthz',
+    beforeAll(() => {
+      objects = render(dir);
+    });
+
+    it('renders with kustomize, and every object validates against the Kubernetes and KEDA schemas', () => {
+      expect(objects.length).toBeGreaterThan(10);
+      const results = validate(objects);
+      expect(results).toHaveLength(objects.length);
+      expect(results.filter((r) => r.error !== null)).toEqual([]);
+      // Names are unique per kind, and everything namespaced lives in rag-stream.
+      const keys = objects.map((o) => `${o.kind}/${o.metadata.name}`);
+      expect(new Set(keys).size).toBe(keys.length);
+      for (const o of objects.filter((x) => x.kind !== 'Namespace')) {
+        expect({ object: `${o.kind}/${o.metadata.name}`, namespace: o.metadata.namespace }).toEqual({
+          object: `${o.kind}/${o.metadata.name}`,
+          namespace: 'rag-stream',
         });
-        for (const kind of ['requests', 'limits']) {
-          expect({ name, kind, cpu: !!c.resources?.[kind]?.cpu, memory: !!c.resources?.[kind]?.memory }).toEqual({
-            name,
-            kind,
-            cpu: true,
-            memory: true,
+      }
+    });
+
+    it('gives every Deployment probes, requests and limits, a graceful-shutdown grace period and a disruption budget', () => {
+      const deployments = find(objects, 'Deployment');
+      expect(deployments.map((d) => d.metadata.name).sort()).toEqual(expect.arrayContaining(['chunker', 'embedder', 'gateway', 'indexer']));
+      const pdbs = find(objects, 'PodDisruptionBudget');
+      const config = configMap(objects);
+      for (const d of deployments) {
+        const name = d.metadata.name;
+        const pod = d.spec.template.spec;
+        const podLabels = d.spec.template.metadata.labels as Record<string, string>;
+        expect({ name, grace: pod.terminationGracePeriodSeconds >= 30 }).toEqual({ name, grace: true });
+        for (const c of pod.containers) {
+          expect({ name, container: c.name, readiness: c.readinessProbe?.httpGet?.path, liveness: c.livenessProbe?.httpGet?.path }).toEqual(
+            {
+              name,
+              container: c.name,
+              readiness: name === 'kafka-exporter' ? '/healthz' : '/readyz',
+              liveness: '/healthz',
+            },
+          );
+          for (const kind of ['requests', 'limits']) {
+            expect({ name, kind, cpu: !!c.resources?.[kind]?.cpu, memory: !!c.resources?.[kind]?.memory }).toEqual({
+              name,
+              kind,
+              cpu: true,
+              memory: true,
+            });
+          }
+        }
+        // A PDB selects this Deployment's pods and lets at least one be evicted (else drains hang).
+        const matching = pdbs.filter((p) =>
+          Object.entries(p.spec.selector.matchLabels as Record<string, string>).every(([k, v]) => podLabels[k] === v),
+        );
+        expect({ name, pdbs: matching.length }).toEqual({ name, pdbs: 1 });
+        const pdb = matching[0].spec;
+        const replicas = d.spec.replicas ?? 1;
+        expect({ name, allowsEviction: pdb.maxUnavailable !== undefined ? pdb.maxUnavailable >= 1 : pdb.minAvailable < replicas }).toEqual({
+          name,
+          allowsEviction: true,
+        });
+        if (name === 'kafka-exporter') continue;
+        // The pipeline's pods: scraped on their HTTP port, graceful shutdown fits in the grace period.
+        expect(d.spec.template.metadata.annotations).toMatchObject({
+          'prometheus.io/scrape': 'true',
+          'prometheus.io/path': '/metrics',
+          'prometheus.io/port': String(pod.containers[0].ports[0].containerPort),
+        });
+        expect(Number(config.SHUTDOWN_TIMEOUT_MS ?? 30_000) / 1000).toBeLessThan(pod.terminationGracePeriodSeconds);
+      }
+    });
+
+    it('scales every consumer stage on its lag, never beyond its input partitions', () => {
+      const partitions = provisionFlag(objects, '--partitions', 6);
+      const replication = provisionFlag(objects, '--replication-factor', 1);
+      expect(replication).toBeGreaterThanOrEqual(1);
+      const config = configMap(objects);
+      const prefix = config.TOPIC_PREFIX ?? 'ingest';
+      for (const stage of stageNames) {
+        const deployment = one(objects, 'Deployment', stage);
+        // The autoscaler owns the replica count; a fixed one would be reset on every apply.
+        expect({ stage, replicas: deployment.spec.replicas }).toEqual({ stage, replicas: undefined });
+        const { input, group } = STAGES[stage];
+        const scaledObjects = find(objects, 'ScaledObject', stage);
+        const hpas = find(objects, 'HorizontalPodAutoscaler', stage);
+        expect({ stage, autoscalers: scaledObjects.length + hpas.length }).toEqual({ stage, autoscalers: 1 });
+        if (dir === 'hpa-alternative') {
+          const hpa = hpas[0].spec;
+          expect(hpa.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: stage });
+          expect({ stage, max: hpa.maxReplicas <= partitions, min: hpa.minReplicas >= 1 && hpa.minReplicas <= hpa.maxReplicas }).toEqual({
+            stage,
+            max: true,
+            min: true,
           });
+          expect(hpa.metrics).toEqual([
+            expect.objectContaining({
+              type: 'External',
+              external: expect.objectContaining({
+                metric: {
+                  name: 'kafka_consumergroup_lag_sum',
+                  selector: { matchLabels: { consumergroup: group, topic: `${prefix}.${input}` } },
+                },
+                target: expect.objectContaining({ type: 'AverageValue' }),
+              }),
+            }),
+          ]);
+        } else {
+          const so = scaledObjects[0].spec;
+          expect(so.scaleTargetRef.name).toBe(stage);
+          expect({ stage, max: so.maxReplicaCount, partitions, fits: so.maxReplicaCount <= partitions }).toEqual({
+            stage,
+            max: so.maxReplicaCount,
+            partitions,
+            fits: true,
+          });
+          expect(so.minReplicaCount).toBeGreaterThanOrEqual(1);
+          expect(so.minReplicaCount).toBeLessThanOrEqual(so.maxReplicaCount);
+          expect(so.triggers).toHaveLength(1);
+          const trigger = so.triggers[0];
+          expect(trigger.type).toBe('kafka');
+          // The trigger watches what the stage really consumes, on the brokers the services use.
+          expect(trigger.metadata).toMatchObject({
+            consumerGroup: config.KAFKA_GROUP_ID ?? group,
+            topic: `${prefix}.${input}`,
+            bootstrapServers: config.KAFKA_BROKERS,
+          });
+          expect(Number(trigger.metadata.lagThreshold)).toBeGreaterThan(0);
         }
       }
-      // A PDB selects this Deployment's pods and lets at least one be evicted (else drains hang).
-      const matching = pdbs.filter((p) =>
-        Object.entries(p.spec.selector.matchLabels as Record<string, string>).every(([k, v]) => podLabels[k] === v),
-      );
-      expect({ name, pdbs: matching.length }).toEqual({ name, pdbs: 1 });
-      const pdb = matching[0].spec;
-      const replicas = d.spec.replicas ?? 1;
-      expect({ name, allowsEviction: pdb.maxUnavailable !== undefined ? pdb.maxUnavailable >= 1 : pdb.minAvailable < replicas }).toEqual({
-        name,
-        allowsEviction: true,
-      });
-      if (name === 'kafka-exporter') continue;
-      // The pipeline's pods: scraped on their HTTP port, graceful shutdown fits in the grace period.
-      expect(d.spec.template.metadata.annotations).toMatchObject({
-        'prometheus.io/scrape': 'true',
-        'prometheus.io/path': '/metrics',
-        'prometheus.io/port': String(pod.containers[0].ports[0].containerPort),
-      });
-      expect(Number(config.SHUTDOWN_TIMEOUT_MS ?? 30_000) / 1000).toBeLessThan(pod.terminationGracePeriodSeconds);
-    }
-  });
+      if (dir === 'hpa-alternative') expect(find(objects, 'ScaledObject')).toEqual([]);
+    });
 
-  it('scales every consumer stage on its lag, never beyond its input partitions', () => {
-    const partitions = provisionFlag(objects, '--partitions', 6);
-    const replication = provisionFlag(objects, '--replication-factor', 1);
-    expect(replication).toBeGreaterThanOrEqual(1);
-    const config = configMap(objects);
-    const prefix = config.TOPIC_PREFIX ?? 'ingest';
-    for (const stage of stageNames) {
-      const deployment = one(objects, 'Deployment', stage);
-      // The autoscaler owns the replica count; a fixed one would be reset on every apply.
-      expect({ stage, replicas: deployment.spec.replicas }).toEqual({ stage, replicas: undefined });
-      const { input, group } = STAGES[stage];
-      const scaledObjects = find(objects, 'ScaledObject', stage);
-      const hpas = find(objects, 'HorizontalPodAutoscaler', stage);
-      expect({ stage, autoscalers: scaledObjects.length + hpas.length }).toEqual({ stage, autoscalers: 1 });
-      if (dir === 'hpa-alternative') {
-        const hpa = hpas[0].spec;
-        expect(hpa.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: stage });
-        expect({ stage, max: hpa.maxReplicas <= partitions, min: hpa.minReplicas >= 1 && hpa.minReplicas <= hpa.maxReplicas }).toEqual({
-          stage,
-          max: true,
-          min: true,
-        });
-        expect(hpa.metrics).toEqual([
-          expect.objectContaining({
-            type: 'External',
-            external: expect.objectContaining({
-              metric: {
-                name: 'kafka_consumergroup_lag_sum',
-                selector: { matchLabels: { consumergroup: group, topic: `${prefix}.${input}` } },
-              },
-              target: expect.objectContaining({ type: 'AverageValue' }),
-            }),
-          }),
-        ]);
-      } else {
-        const so = scaledObjects[0].spec;
-        expect(so.scaleTargetRef.name).toBe(stage);
-        expect({ stage, max: so.maxReplicaCount, partitions, fits: so.maxReplicaCount <= partitions }).toEqual({
-          stage,
-          max: so.maxReplicaCount,
-          partitions,
-          fits: true,
-        });
-        expect(so.minReplicaCount).toBeGreaterThanOrEqual(1);
-        expect(so.minReplicaCount).toBeLessThanOrEqual(so.maxReplicaCount);
-        expect(so.triggers).toHaveLength(1);
-        const trigger = so.triggers[0];
-        expect(trigger.type).toBe('kafka');
-        // The trigger watches what the stage really consumes, on the brokers the services use.
-        expect(trigger.metadata).toMatchObject({
-          consumerGroup: config.KAFKA_GROUP_ID ?? group,
-          topic: `${prefix}.${input}`,
-          bootstrapServers: config.KAFKA_BROKERS,
-        });
-        expect(Number(trigger.metadata.lagThreshold)).toBeGreaterThan(0);
+    it('wires configuration and secrets so a pod fails fast only where a secret is really needed', () => {
+      const config = configMap(objects);
+      const configName = find(objects, 'ConfigMap')[0].metadata.name;
+      for (const d of find(objects, 'Deployment').filter((x) => x.metadata.name !== 'kafka-exporter')) {
+        const envFrom = d.spec.template.spec.containers[0].envFrom as {
+          configMapRef?: { name: string };
+          secretRef?: { name: string; optional?: boolean };
+        }[];
+        expect(envFrom.find((e) => e.configMapRef)?.configMapRef?.name).toBe(configName);
+        const secret = envFrom.find((e) => e.secretRef)?.secretRef;
+        expect(secret?.name).toBe('rag-stream-secrets');
+        const needsKey = config.EMBEDDING_PROVIDER === 'openai' && ['gateway', 'embedder'].includes(d.metadata.name);
+        expect({ deployment: d.metadata.name, optional: secret?.optional }).toEqual({ deployment: d.metadata.name, optional: !needsKey });
       }
-    }
-    if (dir === 'hpa-alternative') expect(find(objects, 'ScaledObject')).toEqual([]);
-  });
-
-  it('wires configuration and secrets so a pod fails fast only where a secret is really needed', () => {
-    const config = configMap(objects);
-    const configName = find(objects, 'ConfigMap')[0].metadata.name;
-    for (const d of find(objects, 'Deployment').filter((x) => x.metadata.name !== 'kafka-exporter')) {
-      const envFrom = d.spec.template.spec.containers[0].envFrom as {
-        configMapRef?: { name: string };
-        secretRef?: { name: string; optional?: boolean };
-      }[];
-      expect(envFrom.find((e) => e.configMapRef)?.configMapRef?.name).toBe(configName);
-      const secret = envFrom.find((e) => e.secretRef)?.secretRef;
-      expect(secret?.name).toBe('rag-stream-secrets');
-      const needsKey = config.EMBEDDING_PROVIDER === 'openai' && ['gateway', 'embedder'].includes(d.metadata.name);
-      expect({ deployment: d.metadata.name, optional: secret?.optional }).toEqual({ deployment: d.metadata.name, optional: !needsKey });
-    }
-    // No Secret with a placeholder value in the manifests: applying one would overwrite the real key.
-    expect(find(objects, 'Secret')).toEqual([]);
-    expect(find(objects, 'Job', 'provision')[0].spec.template.spec.containers[0].envFrom[0].configMapRef.name).toBe(configName);
-    if (dir !== 'overlays/dev') {
-      const ingress = one(objects, 'Ingress', 'gateway');
-      expect(ingress.spec.rules[0].http.paths[0].backend.service).toEqual({ name: 'gateway', port: { name: 'http' } });
-      expect(one(objects, 'Service', 'gateway').spec.ports[0].name).toBe('http');
-    }
+      // No Secret with a placeholder value in the manifests: applying one would overwrite the real key.
+      expect(find(objects, 'Secret')).toEqual([]);
+      expect(find(objects, 'Job', 'provision')[0].spec.template.spec.containers[0].envFrom[0].configMapRef.name).toBe(configName);
+      if (dir !== 'overlays/dev') {
+        const ingress = one(objects, 'Ingress', 'gateway');
+        expect(ingress.spec.rules[0].http.paths[0].backend.service).toEqual({ name: 'gateway', port: { name: 'http' } });
+        expect(one(objects, 'Service', 'gateway').spec.ports[0].name).toBe('http');
+      }
+    });
   });
 });
 

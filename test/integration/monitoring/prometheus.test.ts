@@ -19,6 +19,7 @@ import {
   requirePrometheus,
   ROOT,
 } from '../../support/prometheus';
+import { describeWithTool } from '../../support/tools';
 import { waitFor } from '@rag/testkit';
 
 /**
@@ -87,7 +88,7 @@ function dataBeneathAlert(expr: string): string {
     .trim();
 }
 
-describe('deploy/monitoring: static checks', () => {
+describeWithTool('prometheus', 'deploy/monitoring: static checks', () => {
   beforeAll(() => requirePrometheus());
 
   it('promtool accepts the compose config and the alert rules', () => {
@@ -236,7 +237,7 @@ describe('deploy/monitoring: static checks', () => {
   });
 });
 
-describe('deploy/monitoring: every dashboard and alert expression has data from a real pipeline', () => {
+describeWithTool('prometheus', 'deploy/monitoring: every dashboard and alert expression has data from a real pipeline', () => {
   const random = seededRandom(7);
   let fake: FakeOpenAIServer;
   let pipeline: Pipeline;
