@@ -20,6 +20,8 @@ export interface BootstrapOptions {
    * init hooks and before HTTP listens, and closed by `app.close()`.
    */
   microservices?: InjectionToken[];
+  /** Runs before the app initialises, e.g. to mount the OpenAPI document and docs. */
+  configure?: (app: INestApplication) => void;
 }
 
 export async function bootstrapService(appModule: Type<unknown>, options: BootstrapOptions = {}): Promise<INestApplication> {
@@ -54,6 +56,7 @@ export async function bootstrapService(appModule: Type<unknown>, options: Bootst
   for (const token of options.microservices ?? []) {
     app.connectMicroservice({ strategy: app.get<CustomTransportStrategy>(token) });
   }
+  options.configure?.(app);
   // Init first: handlers' onModuleInit (e.g. index setup) must run before the first slice arrives.
   await app.init();
   await app.startAllMicroservices();

@@ -1,5 +1,7 @@
 import type { Client } from '@elastic/elasticsearch';
 import { Controller, Get, Inject, Optional } from '@nestjs/common';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import type { Kafka } from 'kafkajs';
 import type { BaseConfig } from './config';
@@ -32,6 +34,17 @@ function withTimeout<T>(promise: Promise<T>, ms = PROBE_TIMEOUT_MS): Promise<T> 
  * member that join can take a session timeout, and the instance is working (joining) meanwhile;
  * the stage's entry reports `joinedGroup` and `assignedPartitions` so the wait is visible.
  */
+const HEALTH_BODY: SchemaObject = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['ok', 'error'] },
+    info: { type: 'object' },
+    error: { type: 'object' },
+    details: { type: 'object' },
+  },
+};
+
+@ApiTags('operations')
 @Controller()
 export class HealthController {
   private readonly admin;
@@ -50,12 +63,18 @@ export class HealthController {
 
   @Get('healthz')
   @HealthCheck()
+  @ApiOperation({ summary: 'Liveness: the process works (for a stage: its consumer has not crashed)' })
+  @ApiResponse({ status: 200, description: 'alive', schema: HEALTH_BODY })
+  @ApiResponse({ status: 503, description: 'restart me', schema: HEALTH_BODY })
   liveness() {
     return this.health.check(this.probes.map((probe) => async () => this.probe(probe)));
   }
 
   @Get('readyz')
   @HealthCheck()
+  @ApiOperation({ summary: 'Readiness: liveness plus every dependency answers' })
+  @ApiResponse({ status: 200, description: 'ready', schema: HEALTH_BODY })
+  @ApiResponse({ status: 503, description: 'a dependency does not answer', schema: HEALTH_BODY })
   readiness() {
     const checks = {
       kafka: () => this.kafka(),

@@ -7,7 +7,7 @@ import { EmbeddingModule } from '@rag/embedding';
 import { DocumentSubmitter } from './documents/document-submitter';
 import { DocumentsController } from './documents/documents.controller';
 import { FENCED_PRODUCER_FACTORY, fencedProducerFactory } from './documents/fenced-producer';
-import { KafkaUnavailableFilter } from './documents/kafka-unavailable.filter';
+import { ApiErrorFilter } from './errors/api-error.filter';
 import { gatewayConfigSchema, type GatewayConfig } from './gateway.config';
 import { SearchController } from './search/search.controller';
 import { SearchService } from './search/search.service';
@@ -34,7 +34,7 @@ import { StatusWatcher } from './status/status-watcher';
     RegistryIndexInitializer,
     StatusWatcher,
     SearchService,
-    { provide: APP_FILTER, useClass: KafkaUnavailableFilter },
+    { provide: APP_FILTER, useClass: ApiErrorFilter },
     {
       provide: FENCED_PRODUCER_FACTORY,
       inject: [SERVICE_CONFIG, ROOT_LOGGER],

@@ -50,6 +50,9 @@ describe('gateway input validation', () => {
       415,
       /multipart|json/,
     ],
+    // Above the JSON body limit (MAX_DOCUMENT_BYTES + 64 KiB): refused by the body parser itself.
+    ['JSON body above the body limit', () => postJson(JSON.stringify({ text: 'a'.repeat(200 * 1024) })), 413, /limit is \d+ bytes/],
+    ['unknown route', () => fetch(`${pipeline.gatewayUrl}/v1/nothing-here`), 404, /Cannot GET/],
     [
       'multipart without file',
       () =>
@@ -69,8 +72,11 @@ describe('gateway input validation', () => {
   it.each(cases)('%s → HTTP %#', async (_name, send, status, message) => {
     const before = await producedCount();
     const res = await send();
-    const body = (await res.json()) as { message?: string | string[] };
+    const body = (await res.json()) as { error?: string; message?: string };
     expect({ status: res.status, message: String(body.message) }).toEqual({ status, message: expect.stringMatching(message) });
+    // One error body for every error, body-parser's and multer's included.
+    expect(Object.keys(body).sort()).toEqual(['error', 'message']);
+    expect(body.error).toMatch(/^[a-z_]+$/);
     expect(await producedCount()).toBe(before);
   });
 

@@ -21,6 +21,7 @@ import {
   type MessageEvent,
 } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
+import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ROOT_LOGGER, SERVICE_CONFIG } from '@rag/common';
 import type { DocumentSubmitted } from '@rag/contracts';
 import { DocumentRegistry, InvalidCursorError, toDocumentStatus, versionStatus } from '@rag/document-registry';
@@ -29,6 +30,8 @@ import type { Request } from 'express';
 import { map, type Observable } from 'rxjs';
 import type { z, ZodTypeAny } from 'zod';
 import type { GatewayConfig } from '../gateway.config';
+import { ApiErrors } from '../openapi/api-errors.decorator';
+import { ACCEPTED, DOCUMENT_LIST, DOCUMENT_STATUS, fromZod } from '../openapi/schemas';
 import { DOCUMENT_REGISTRY } from '../status/registry.provider';
 import { StatusWatcher } from '../status/status-watcher';
 import { resolveUploadContentType } from './content-type';
@@ -55,6 +58,11 @@ function parse<S extends ZodTypeAny>(schema: S, input: unknown): z.output<S> {
   return result.data;
 }
 
+/** The documented request bodies (metadata bounds as configured by default). */
+const DOCUMENTED = submitSchemas({ maxEntries: 64, maxKeyBytes: 256, maxValueBytes: 2048 });
+const documentId = ApiParam({ name: 'id', description: 'the documentId' });
+
+@ApiTags('documents')
 @Controller('v1/documents')
 export class DocumentsController {
   private readonly schemas: SubmitSchemas;
@@ -77,6 +85,28 @@ export class DocumentsController {
   @Post()
   @HttpCode(202)
   @UseInterceptors(FileInterceptor('file'))
+  @ApiOperation({ summary: 'Submit a document (202 once Kafka has it)' })
+  @ApiConsumes('multipart/form-data', 'application/json')
+  @ApiBody({
+    schema: {
+      oneOf: [
+        fromZod(DOCUMENTED.json),
+        {
+          type: 'object',
+          required: ['file'],
+          properties: {
+            file: { type: 'string', format: 'binary' },
+            title: { type: 'string' },
+            documentId: { type: 'string' },
+            version: { type: 'integer' },
+            metadata: { type: 'string', description: 'a JSON object of strings' },
+          },
+        },
+      ],
+    },
+  })
+  @ApiAcceptedResponse({ description: 'accepted: Kafka acknowledged the document', schema: ACCEPTED })
+  @ApiErrors(400, 409, 413, 415, 503)
   async submit(@Req() req: Request, @Body() body: unknown, @UploadedFile() file?: Express.Multer.File): Promise<AcceptedResponse> {
     const mediaType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     const doc =
@@ -104,6 +134,13 @@ export class DocumentsController {
 
   /** Newest first, filtered by status and source, `cursor` from the previous page's `nextCursor`. */
   @Get()
+  @ApiOperation({ summary: 'List documents, newest first, with a stable cursor' })
+  @ApiQuery({ name: 'status', required: false, enum: ['accepted', 'chunked', 'indexing', 'indexed', 'failed', 'deleted'] })
+  @ApiQuery({ name: 'source', required: false, type: String })
+  @ApiQuery({ name: 'limit', required: false, type: Number, description: '1..1000, default 100' })
+  @ApiQuery({ name: 'cursor', required: false, type: String, description: 'nextCursor of the previous page' })
+  @ApiOkResponse({ schema: DOCUMENT_LIST })
+  @ApiErrors(400)
   async list(@Query() query: unknown) {
     const { status, source, limit, cursor } = parse(listQuerySchema, query);
     try {
@@ -117,6 +154,11 @@ export class DocumentsController {
 
   /** The current version's status, or with `?version=` what became of that version. */
   @Get(':id')
+  @ApiOperation({ summary: "A document's status, or with ?version= what became of that version" })
+  @documentId
+  @ApiQuery({ name: 'version', required: false, type: Number })
+  @ApiOkResponse({ schema: DOCUMENT_STATUS })
+  @ApiErrors(400, 404)
   async status(@Param('id') id: string, @Query() query: unknown) {
     const { version } = parse(statusQuerySchema, query);
     const stored = await this.registry.get(id);
@@ -131,6 +173,10 @@ export class DocumentsController {
   /** Deletes every version: a tombstone through the pipeline; the status becomes `deleted` once no chunk is searchable. */
   @Delete(':id')
   @HttpCode(202)
+  @ApiOperation({ summary: 'Delete every version (status becomes deleted once no chunk is searchable)' })
+  @documentId
+  @ApiAcceptedResponse({ description: 'the delete is on its way through the pipeline', schema: ACCEPTED })
+  @ApiErrors(404, 503)
   async delete(@Req() req: Request, @Param('id') id: string): Promise<AcceptedResponse> {
     const stored = await this.registry.get(id);
     if (!stored) throw new NotFoundException({ error: 'not_found', message: `no document ${id} is known` });
@@ -140,6 +186,13 @@ export class DocumentsController {
 
   /** Server-Sent Events: the status now, then on every change, until indexed, failed or deleted. */
   @Sse(':id/events')
+  @ApiOperation({ summary: 'Server-Sent Events: the status now and on every change, until indexed, failed or deleted' })
+  @documentId
+  @ApiOkResponse({
+    description: '`event: status` messages whose data is the document status (JSON)',
+    content: { 'text/event-stream': { schema: { type: 'string' } } },
+  })
+  @ApiErrors()
   events(@Param('id') id: string): Observable<MessageEvent> {
     return this.watcher.watch(id).pipe(map((status) => ({ type: 'status', data: status })));
   }
