@@ -6,3 +6,4 @@ export * from './schemas';
 export * from './serde';
 export * from './ids';
 export * from './events';
+export * from './content-types';

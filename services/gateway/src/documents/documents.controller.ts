@@ -23,7 +23,7 @@ import {
 import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ROOT_LOGGER, SERVICE_CONFIG } from '@rag/common';
-import type { DocumentSubmitted } from '@rag/contracts';
+import { resolveUploadContentType, type DocumentSubmitted } from '@rag/contracts';
 import { DocumentRegistry, InvalidCursorError, toDocumentStatus, versionStatus } from '@rag/document-registry';
 import type { Logger } from 'pino';
 import type { Request } from 'express';
@@ -34,7 +34,6 @@ import { ApiErrors } from '../openapi/api-errors.decorator';
 import { ACCEPTED, DOCUMENT_LIST, DOCUMENT_STATUS, fromZod } from '../openapi/schemas';
 import { DOCUMENT_REGISTRY } from '../status/registry.provider';
 import { StatusWatcher } from '../status/status-watcher';
-import { resolveUploadContentType } from './content-type';
 import { DocumentSubmitter } from './document-submitter';
 import { listQuerySchema, statusQuerySchema, submitSchemas, type SubmitSchemas } from './submit-document.dto';
 

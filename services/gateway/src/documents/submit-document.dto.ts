@@ -1,6 +1,5 @@
+import { TEXT_CONTENT_TYPES } from '@rag/contracts';
 import { z } from 'zod';
-
-export const TEXT_CONTENT_TYPES = ['text/plain', 'text/markdown', 'text/html', 'application/json'] as const;
 
 /**
  * Bounds of a document's metadata (MAX_METADATA_ENTRIES, MAX_METADATA_KEY_BYTES,

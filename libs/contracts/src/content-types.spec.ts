@@ -1,4 +1,4 @@
-import { resolveUploadContentType } from './content-type';
+import { resolveUploadContentType } from './content-types';
 
 describe('resolveUploadContentType', () => {
   it.each([
