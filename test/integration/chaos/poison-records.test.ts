@@ -9,7 +9,7 @@ import { Pipeline } from '../../support/pipeline';
 import { waitFor } from '@rag/testkit';
 
 const run = promisify(execFile);
-const DLQ_CLI = join(__dirname, '..', '..', '..', 'dist', 'tools', 'dlq', 'main.js');
+const CLI = join(__dirname, '..', '..', '..', 'dist', 'tools', 'cli', 'main.js');
 
 /**
  * Scenario 4: poison records produced straight to the input topic land in the chunker's DLQ
@@ -123,22 +123,22 @@ describe('poison records', () => {
 
     // The DLQ command: list counts by reason, show decodes what it can, purge empties the topic.
     const env = { ...process.env, ...pipeline.baseEnv(), LOG_LEVEL: 'warn' };
-    const list = JSON.parse((await run(process.execPath, [DLQ_CLI, 'list', '--stage', 'chunker', '--json'], { env })).stdout) as {
+    const list = JSON.parse((await run(process.execPath, [CLI, 'dlq', 'list', '--stage', 'chunker', '--json'], { env })).stdout) as {
       records: number;
-      reasons: Record<string, number>;
+      reasons: { reason: string; count: number }[];
     };
     expect(list.records).toBe(4);
-    expect(Object.keys(list.reasons).some((r) => /magic byte/.test(r))).toBe(true);
-    const shown = (await run(process.execPath, [DLQ_CLI, 'show', '--stage', 'chunker', '--document', 'poison-empty'], { env })).stdout;
+    expect(list.reasons.some((r) => /magic byte/.test(r.reason))).toBe(true);
+    const shown = (await run(process.execPath, [CLI, 'dlq', 'show', '--stage', 'chunker', '--document', 'poison-empty'], { env })).stdout;
     expect(shown).toContain('"documentId": "poison-empty"');
     expect(shown).toContain('"x-error-message": "document has no text content"');
-    const shownRandom = (await run(process.execPath, [DLQ_CLI, 'show', '--stage', 'chunker', '--document', 'poison-random'], { env }))
+    const shownRandom = (await run(process.execPath, [CLI, 'dlq', 'show', '--stage', 'chunker', '--document', 'poison-random'], { env }))
       .stdout;
     expect(shownRandom).toMatch(/"undecodable": ".*magic byte/);
-    const dry = (await run(process.execPath, [DLQ_CLI, 'replay', '--stage', 'chunker', '--dry-run'], { env })).stdout;
+    const dry = (await run(process.execPath, [CLI, 'dlq', 'replay', '--stage', 'chunker', '--dry-run'], { env })).stdout;
     expect(dry).toMatch(/would replay 4 record/);
     expect(await topicSize(pipeline.kafka, pipeline.topics.dlq('chunker'))).toBe(4);
-    const purged = (await run(process.execPath, [DLQ_CLI, 'purge', '--stage', 'chunker', '--yes'], { env })).stdout;
+    const purged = (await run(process.execPath, [CLI, 'dlq', 'purge', '--stage', 'chunker', '--yes'], { env })).stdout;
     expect(purged).toMatch(/purged 4 record/);
     expect(await topicSize(pipeline.kafka, pipeline.topics.dlq('chunker'))).toBe(0);
   });

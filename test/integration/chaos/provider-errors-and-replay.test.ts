@@ -10,7 +10,7 @@ import { Pipeline } from '../../support/pipeline';
 import { waitFor } from '@rag/testkit';
 
 const run = promisify(execFile);
-const DLQ_CLI = join(__dirname, '..', '..', '..', 'dist', 'tools', 'dlq', 'main.js');
+const CLI = join(__dirname, '..', '..', '..', 'dist', 'tools', 'cli', 'main.js');
 
 /**
  * Scenario 3: the embedding provider (a local server speaking the OpenAI API) answers bursts
@@ -120,19 +120,19 @@ describe('embedding provider errors and DLQ replay', () => {
     expect((await pipeline.chunkCounts()).get(poisoned)).toBe(chunkCount - 1);
 
     const env = { ...process.env, ...pipeline.baseEnv(), LOG_LEVEL: 'warn' };
-    const listed = await run(process.execPath, [DLQ_CLI, 'list', '--stage', 'embedder', '--json'], { env });
+    const listed = await run(process.execPath, [CLI, 'dlq', 'list', '--stage', 'embedder', '--json'], { env });
     expect(JSON.parse(listed.stdout)).toMatchObject({ records: 1, documents: 1 });
 
     // Fix the cause, then replay.
     fake.reset();
-    const replay = await run(process.execPath, [DLQ_CLI, 'replay', '--stage', 'embedder'], { env });
+    const replay = await run(process.execPath, [CLI, 'dlq', 'replay', '--stage', 'embedder'], { env });
     expect(replay.stdout).toMatch(/replayed 1 record/);
     await pipeline.waitForStatus([poisoned], 'indexed', 120_000);
     expect((await pipeline.chunkCounts()).get(poisoned)).toBe(chunkCount);
 
     // Replaying again replays nothing new; the index is unchanged and has no duplicates.
-    const again = await run(process.execPath, [DLQ_CLI, 'replay', '--stage', 'embedder'], { env });
-    expect(again.stdout).toMatch(/replaying 0 record/);
+    const again = await run(process.execPath, [CLI, 'dlq', 'replay', '--stage', 'embedder'], { env });
+    expect(again.stdout).toMatch(/replayed 0 record/);
     await new Promise((r) => setTimeout(r, 3_000));
     expect((await pipeline.chunkCounts()).get(poisoned)).toBe(chunkCount);
     expect(await pipeline.duplicateChunks()).toEqual([]);
