@@ -3,8 +3,8 @@ import { CONSUMER_STAGES } from '@rag/contracts';
 import { Command, Option } from 'commander';
 import { DEFAULTS, type GlobalOptions } from './context';
 import { dlqList, dlqPurge, dlqReplay, dlqShow, type DlqOptions } from './commands/dlq';
-import { list, remove, search, status } from './commands/documents';
-import { ingest } from './commands/ingest';
+import { list, remove, search, status, type ListOptions, type SearchOptions } from './commands/documents';
+import { ingest, type IngestOptions } from './commands/ingest';
 import { top, type TopOptions } from './commands/top';
 
 const program = new Command('rag-stream')
@@ -16,12 +16,15 @@ const program = new Command('rag-stream')
   .option('--json', 'machine-readable output (JSON on stdout)')
   .showHelpAfterError();
 
-/** Runs a command with the global options merged in; its result is the exit code. */
-function action<A extends unknown[]>(run: (...args: [...A, GlobalOptions & Record<string, unknown>]) => Promise<number>) {
+/**
+ * Runs a command with the global options merged in; its result is the exit code. Commander's
+ * options are untyped: `O` is what the command's declared options and defaults make them.
+ */
+function action<A extends unknown[], O extends GlobalOptions = GlobalOptions>(run: (...args: [...A, O]) => Promise<number>) {
   return async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
     const positional = args.slice(0, -2) as A;
-    const options = { ...program.opts<GlobalOptions>(), ...command.opts() };
+    const options = { ...program.opts<GlobalOptions>(), ...command.opts() } as O;
     process.exitCode = await run(...positional, options);
   };
 }
@@ -39,7 +42,7 @@ program
   .option('--random-ids', 'let the gateway choose document ids (default: the file path, so re-ingesting updates)')
   .option('--source <name>', 'source recorded with --kafka', 'cli')
   .addHelpText('after', '\nExit code 1 when any file was rejected, failed or was not indexed in time.')
-  .action(action<[string[]]>((inputs, options) => ingest(inputs, { wait: true, concurrency: 4, timeout: 600, source: 'cli', ...options })));
+  .action(action<[string[]], IngestOptions>((inputs, options) => ingest(inputs, options)));
 
 program
   .command('status')
@@ -55,7 +58,7 @@ program
   .option('--limit <n>', 'page size', (v) => Number(v), 50)
   .option('--cursor <cursor>', 'continue after a previous page')
   .option('--all', 'every page')
-  .action(action<[]>((options) => list({ limit: 50, ...options })));
+  .action(action<[], ListOptions>((options) => list(options)));
 
 program
   .command('search')
@@ -63,7 +66,7 @@ program
   .argument('<query>', 'what to look for')
   .option('-k <n>', 'hits', (v) => Number(v), 5)
   .option('--hybrid', 'kNN plus BM25 on the chunk text')
-  .action(action<[string]>((query, options) => search(query, { k: 5, ...options })));
+  .action(action<[string], SearchOptions>((query, options) => search(query, options)));
 
 program
   .command('delete')
@@ -77,14 +80,14 @@ dlq
   .description('counts by reason')
   .addOption(stageOption())
   .option('--document <id>', 'only this document')
-  .action(action<[]>((options) => dlqList(options as DlqOptions)));
+  .action(action<[], DlqOptions>((options) => dlqList(options)));
 dlq
   .command('show')
   .description('records decoded, with their failure headers')
   .addOption(stageOption())
   .option('--document <id>', 'only this document')
   .option('--limit <n>', 'at most this many', (v) => Number(v), 20)
-  .action(action<[]>((options) => dlqShow(options as DlqOptions & { limit: number })));
+  .action(action<[], DlqOptions & { limit: number }>((options) => dlqShow(options)));
 dlq
   .command('replay')
   .description('produce dead letters back to the topic they failed on (attempts reset)')
@@ -92,13 +95,13 @@ dlq
   .option('--document <id>', 'only this document')
   .option('--all', 'everything, not just what was not replayed yet')
   .option('--dry-run', 'show what would be replayed')
-  .action(action<[]>((options) => dlqReplay(options as DlqOptions)));
+  .action(action<[], DlqOptions>((options) => dlqReplay(options)));
 dlq
   .command('purge')
   .description("delete every record of the stage's DLQ (asks to confirm)")
   .addOption(stageOption())
   .option('--yes', 'do not ask')
-  .action(action<[]>((options) => dlqPurge(options as DlqOptions)));
+  .action(action<[], DlqOptions>((options) => dlqPurge(options)));
 
 program
   .command('top')
@@ -111,7 +114,7 @@ program
     (v: string, all: string[]) => [...all, v],
     [],
   )
-  .action(action<[]>((options) => top({ interval: 2, iterations: 0, group: [], ...options } as TopOptions)));
+  .action(action<[], TopOptions>((options) => top(options)));
 
 program.parseAsync().then(
   // Kafka clients keep sockets open; a CLI ends when its command has.

@@ -27,9 +27,20 @@ export async function status(id: string, options: GlobalOptions): Promise<number
   return answer.status === 'failed' ? 1 : 0;
 }
 
-export async function list(
-  options: GlobalOptions & { status?: string; source?: string; limit: number; cursor?: string; all?: boolean },
-): Promise<number> {
+export interface ListOptions extends GlobalOptions {
+  status?: string;
+  source?: string;
+  limit: number;
+  cursor?: string;
+  all?: boolean;
+}
+
+export interface SearchOptions extends GlobalOptions {
+  k: number;
+  hybrid?: boolean;
+}
+
+export async function list(options: ListOptions): Promise<number> {
   const gateway = new GatewayClient(options.gateway);
   const documents = [];
   let cursor = options.cursor;
@@ -52,7 +63,7 @@ export async function list(
   return 0;
 }
 
-export async function search(query: string, options: GlobalOptions & { k: number; hybrid?: boolean }): Promise<number> {
+export async function search(query: string, options: SearchOptions): Promise<number> {
   const answer = await new GatewayClient(options.gateway).search({ query, k: options.k, hybrid: options.hybrid === true });
   if (options.json) {
     printJson(answer);
