@@ -34,7 +34,7 @@ export async function dlqShow(options: DlqOptions & { limit: number }): Promise<
   else
     for (const r of records)
       process.stdout.write(
-        `${JSON.stringify({ partition: r.partition, offset: r.offset, key: r.key, reason: r.reason, value: r.value }, null, 2)}\n`,
+        `${JSON.stringify({ partition: r.partition, offset: r.offset, key: r.key, reason: r.reason, headers: r.headers, value: r.value }, null, 2)}\n`,
       );
   return 0;
 }
