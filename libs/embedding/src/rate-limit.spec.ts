@@ -79,6 +79,15 @@ describe('AdaptiveRateLimiter', () => {
     expect(limiter.maxTokensPerRequest()).toBeUndefined();
   });
 
+  it('does not pace at all once an answer shows the provider announces no limits', async () => {
+    const { clock, limiter } = limiterAt();
+    limiter.settle(await limiter.acquire(10), 200, {});
+    await limiter.acquire(10);
+    await limiter.acquire(10);
+    await limiter.acquire(10);
+    expect(clock.waits).toEqual([0, 0, 0, 0]);
+  });
+
   it('suggests requests of a twentieth of the token limit once it is known', async () => {
     const { limiter } = limiterAt();
     limiter.settle(await limiter.acquire(10), 200, report([3_000, 2_999, 20], [1_000_000, 999_990, 1]));

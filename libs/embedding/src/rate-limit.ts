@@ -63,6 +63,8 @@ class Budget {
   private at = 0;
   /** Spent by this instance's requests in flight, which reports do not show yet. */
   reserved = 0;
+  /** No answer yet: whether the provider announces this limit is unknown. */
+  private probing = true;
 
   get known(): boolean {
     return Number.isFinite(this.limit);
@@ -70,8 +72,9 @@ class Budget {
 
   /** How long until `amount` fits while `headroom` of the limit stays free (0: now). */
   waitFor(amount: number, headroom: number, now: number): number {
-    // Limits unknown (no answer yet): one request at a time finds them, not a burst of 429s.
-    if (!this.known) return this.reserved > 0 ? RECHECK_MS : 0;
+    // No answer yet: one request at a time finds the limits, not a burst of 429s. A provider
+    // whose answers announce no limit is not paced at all.
+    if (!this.known) return this.probing && this.reserved > 0 ? RECHECK_MS : 0;
     // A request larger than the usable budget goes when the bucket is full, or it would never go.
     const needed = Math.min(amount + headroom * this.limit, this.limit) + this.reserved;
     const level = this.levelAt(now);
@@ -80,8 +83,14 @@ class Budget {
     return Math.ceil((needed - level) / this.refillPerMs);
   }
 
+  /** An answer without a report of this limit: the provider does not announce it. */
+  unannounced(): void {
+    this.probing = false;
+  }
+
   /** Re-bases the estimate on a report; `pending` is what this instance has in flight beyond it. */
   observe(report: BudgetReport, pending: number, now: number): void {
+    this.probing = false;
     this.limit = report.limit;
     // The reset time says how fast the server refills: (limit - remaining) per resetMs. Only
     // from a report with enough missing: with a few units, the rounding of `remaining` and of the
@@ -170,7 +179,9 @@ export class AdaptiveRateLimiter {
     this.tokens.reserved -= reservation.tokens;
     const now = this.now();
     if (report.requests) this.requests.observe(report.requests, this.requests.reserved, now);
+    else if (status !== undefined) this.requests.unannounced();
     if (report.tokens) this.tokens.observe(report.tokens, this.tokens.reserved, now);
+    else if (status !== undefined) this.tokens.unannounced();
     if (status === 429 && !report.requests && !report.tokens) {
       this.requests.exhausted(now);
       this.tokens.exhausted(now);
