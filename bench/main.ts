@@ -95,6 +95,20 @@ async function main(): Promise<void> {
   const log = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
   const startedAt = new Date().toISOString();
   const loadAverageAtStart = loadavg().map((l) => round(l, 2));
+  /** Writes one section's report (`--only`): <out>/<section>-<timestamp>.json/.md, and prints it. */
+  const writeSection = (section: string, title: string, markdownLines: string[], data: Record<string, unknown>) => {
+    const stamp = startedAt.replace(/[:.]/g, '-');
+    const loadAtEnd = loadavg().map((l) => round(l, 2));
+    const header = `# ${title} ${startedAt}: load average at start ${loadAverageAtStart.join(' / ')}, at the end ${loadAtEnd.join(' / ')}`;
+    const markdown = [header, '', ...markdownLines].join('\n');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(
+      join(out, `${section}-${stamp}.json`),
+      JSON.stringify({ startedAt, loadAverageAtStart, options: opts, ...data }, null, 2),
+    );
+    writeFileSync(join(out, `${section}-${stamp}.md`), markdown);
+    console.log(`\n${markdown}`);
+  };
 
   if (o.only !== undefined && !['scaling', 'pipeline', 'stages', 'rate-limits', 'peers'].includes(o.only as string))
     throw new Error(`--only supports "scaling", "pipeline", "stages", "rate-limits" or "peers", not "${o.only}"`);
@@ -157,15 +171,7 @@ async function main(): Promise<void> {
       serviceEnv: opts.serviceEnv,
       log,
     });
-    const stamp = startedAt.replace(/[:.]/g, '-');
-    const header = `# Peers only ${startedAt}: load average at start ${loadAverageAtStart.join(' / ')}, at the end ${loadavg()
-      .map((l) => round(l, 2))
-      .join(' / ')}`;
-    const markdown = [header, '', ...peersMarkdown(peers)].join('\n');
-    mkdirSync(out, { recursive: true });
-    writeFileSync(join(out, `peers-${stamp}.json`), JSON.stringify({ startedAt, loadAverageAtStart, options: opts, peers }, null, 2));
-    writeFileSync(join(out, `peers-${stamp}.md`), markdown);
-    console.log(`\n${markdown}`);
+    writeSection('peers', 'Peers only', peersMarkdown(peers), { peers });
     return;
   }
   if (o.only === 'rate-limits') {
@@ -179,18 +185,7 @@ async function main(): Promise<void> {
       serviceEnv: opts.serviceEnv,
       log,
     });
-    const stamp = startedAt.replace(/[:.]/g, '-');
-    const header = `# Rate-limited provider only ${startedAt}: load average at start ${loadAverageAtStart.join(' / ')}, at the end ${loadavg()
-      .map((l) => round(l, 2))
-      .join(' / ')}`;
-    const markdown = [header, '', ...rateLimitMarkdown(scenarios)].join('\n');
-    mkdirSync(out, { recursive: true });
-    writeFileSync(
-      join(out, `rate-limits-${stamp}.json`),
-      JSON.stringify({ startedAt, loadAverageAtStart, options: opts, scenarios }, null, 2),
-    );
-    writeFileSync(join(out, `rate-limits-${stamp}.md`), markdown);
-    console.log(`\n${markdown}`);
+    writeSection('rate-limits', 'Rate-limited provider only', rateLimitMarkdown(scenarios), { scenarios });
     return;
   }
   if (o.only === 'scaling') {
@@ -208,15 +203,9 @@ async function main(): Promise<void> {
       serviceEnv: opts.serviceEnv,
       log,
     });
-    const stamp = startedAt.replace(/[:.]/g, '-');
-    const header = `# Scaling only ${startedAt}: load average at start ${loadAverageAtStart.join(' / ')}, at the end ${loadavg()
-      .map((l) => round(l, 2))
-      .join(' / ')}; ${subset.length} documents, ${chunks.length} chunks`;
-    const markdown = [header, '', ...scalingMarkdown(scaling), ''].join('\n');
-    mkdirSync(out, { recursive: true });
-    writeFileSync(join(out, `scaling-${stamp}.json`), JSON.stringify({ startedAt, loadAverageAtStart, options: opts, scaling }, null, 2));
-    writeFileSync(join(out, `scaling-${stamp}.md`), markdown);
-    console.log(`\n${markdown}`);
+    writeSection('scaling', `Scaling only (${subset.length} documents, ${chunks.length} chunks)`, [...scalingMarkdown(scaling), ''], {
+      scaling,
+    });
     return;
   }
 
