@@ -8,7 +8,8 @@ import { seededRandom, textDocument } from '@rag/testkit';
 import { Pipeline } from '../../support/pipeline';
 
 const CLI = join(__dirname, '..', '..', '..', 'dist', 'tools', 'cli', 'main.js');
-/** Terminal output without colours and cursor movements. */
+/** Terminal output without colours and cursor movements (ANSI escape sequences start with ESC). */
+// eslint-disable-next-line no-control-regex
 const plain = (text: string) => text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 const exec = promisify(execFile);
 
