@@ -2,7 +2,7 @@
 # The system tools some integration tests drive, installed from Debian's packages when missing
 # (as root with apt-get): prometheus/promtool (deploy/monitoring), docker-compose (compose file,
 # validated offline, no engine), go (builds kustomize for deploy/k8s), redis-server (the bench's
-# BullMQ baseline in the bench smoke test). What cannot be installed is listed in
+# BullMQ baseline in the bench smoke test), chromium (the web console's browser test). What cannot be installed is listed in
 # RAG_TEST_MISSING_TOOLS: the tests that need it skip with that reason, counted at the end.
 # With RAG_TEST_REQUIRE_ALL_TOOLS=1 (CI) a missing tool is an error instead.
 
@@ -23,7 +23,7 @@ debian_package() {
 
 ensure_test_tools() {
   local missing=() tool apt_updated=""
-  for tool in prometheus docker-compose go redis-server; do
+  for tool in prometheus docker-compose go redis-server chromium; do
     have_tool "$tool" && continue
     if { [ "$(id -u)" = 0 ] || sudo -n true 2>/dev/null; } && command -v apt-get >/dev/null 2>&1; then
       local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo -n"

@@ -30,6 +30,11 @@ export const gatewayConfigSchema = baseConfigSchema
     /** Retry-After (seconds) of the 503 answered when Kafka is unavailable. */
     KAFKA_UNAVAILABLE_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).default(5),
     SEARCH_DEFAULT_K: z.coerce.number().int().min(1).max(100).default(10),
+    /**
+     * Consumer groups of the stages, for the admin pipeline view: `chunker=g1,embedder=g2`;
+     * a stage not listed is `rag-<stage>` (the stages' KAFKA_GROUP_ID default).
+     */
+    PIPELINE_GROUPS: z.string().default(''),
   });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;

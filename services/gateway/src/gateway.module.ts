@@ -4,6 +4,8 @@ import { MulterModule } from '@nestjs/platform-express';
 import { ROOT_LOGGER, SERVICE_CONFIG, ServiceCoreModule } from '@rag/common';
 import type { Logger } from 'pino';
 import { EmbeddingModule } from '@rag/embedding';
+import { AdminController } from './admin/admin.controller';
+import { adminProviders } from './admin/admin.providers';
 import { DocumentSubmitter } from './documents/document-submitter';
 import { DocumentsController } from './documents/documents.controller';
 import { FENCED_PRODUCER_FACTORY, fencedProducerFactory } from './documents/fenced-producer';
@@ -27,13 +29,14 @@ import { StatusWatcher } from './status/status-watcher';
       useFactory: (cfg: GatewayConfig) => ({ limits: { fileSize: cfg.MAX_DOCUMENT_BYTES, files: 1, fields: 20 } }),
     }),
   ],
-  controllers: [DocumentsController, SearchController],
+  controllers: [DocumentsController, SearchController, AdminController],
   providers: [
     DocumentSubmitter,
     documentRegistryProvider,
     RegistryIndexInitializer,
     StatusWatcher,
     SearchService,
+    ...adminProviders,
     { provide: APP_FILTER, useClass: ApiErrorFilter },
     {
       provide: FENCED_PRODUCER_FACTORY,

@@ -33,6 +33,7 @@ import type { GatewayConfig } from '../gateway.config';
 import { ApiErrors } from '../openapi/api-errors.decorator';
 import { ACCEPTED, DOCUMENT_LIST, DOCUMENT_STATUS, fromZod } from '../openapi/schemas';
 import { DOCUMENT_REGISTRY } from '../status/registry.provider';
+import { SearchService } from '../search/search.service';
 import { StatusWatcher } from '../status/status-watcher';
 import { DocumentSubmitter } from './document-submitter';
 import { listQuerySchema, statusQuerySchema, submitSchemas, type SubmitSchemas } from './submit-document.dto';
@@ -69,6 +70,7 @@ export class DocumentsController {
   constructor(
     private readonly submitter: DocumentSubmitter,
     private readonly watcher: StatusWatcher,
+    private readonly search: SearchService,
     @Inject(DOCUMENT_REGISTRY) private readonly registry: DocumentRegistry,
     @Inject(SERVICE_CONFIG) private readonly config: GatewayConfig,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
@@ -167,6 +169,22 @@ export class DocumentsController {
       throw new NotFoundException({ error: 'not_found', message: `no ${what} is known` });
     }
     return answer;
+  }
+
+  /** The chunks of the searchable version, in order (up to 1,000). */
+  @Get(':id/chunks')
+  @ApiOperation({ summary: "The chunks of a document's searchable version, in order" })
+  @documentId
+  @ApiOkResponse({
+    schema: { type: 'object', properties: { version: { type: 'integer' }, chunks: { type: 'array', items: { type: 'object' } } } },
+  })
+  @ApiErrors(404)
+  async chunks(@Param('id') id: string) {
+    const stored = await this.registry.get(id);
+    const version = stored?.record.searchableVersion;
+    if (version === null || version === undefined)
+      throw new NotFoundException({ error: 'not_found', message: `document ${id} has no searchable version` });
+    return { version, chunks: await this.search.chunksOf(id, version) };
   }
 
   /** Deletes every version: a tombstone through the pipeline; the status becomes `deleted` once no chunk is searchable. */

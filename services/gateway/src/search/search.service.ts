@@ -52,6 +52,21 @@ export class SearchService {
     return { hits, took: response.took, model: this.provider.model };
   }
 
+  /** The chunks of a document's searchable version, in order (what the console's detail view shows). */
+  async chunksOf(documentId: string, version: number): Promise<{ chunkIndex: number; heading: string | null; text: string }[]> {
+    const response = await this.es.search<ChunkDocument>({
+      index: this.config.ES_INDEX_ALIAS,
+      size: 1_000,
+      query: { bool: { filter: [{ term: { documentId } }, { term: { version } }] } },
+      sort: [{ chunkIndex: 'asc' }],
+      _source: ['chunkIndex', 'heading', 'text'],
+    });
+    return response.hits.hits.map((hit) => {
+      const src = hit._source as ChunkDocument;
+      return { chunkIndex: src.chunkIndex, heading: src.heading, text: src.text };
+    });
+  }
+
   private filters(request: SearchRequest): QueryDslQueryContainer[] {
     const filters: QueryDslQueryContainer[] = [];
     const documentId = request.filter?.documentId;
