@@ -99,12 +99,17 @@ function follow(documentId, version, cells) {
     const s = JSON.parse(message.data);
     if (s.version !== version) return;
     const total = s.chunkCount ?? 0;
-    const stage = s.status === 'chunked' || s.status === 'indexing' ? `${s.status}: ${s.indexedChunks} of ${total} chunks indexed` : s.status;
+    const stage =
+      s.status === 'chunked' || s.status === 'indexing' ? `${s.status}: ${s.indexedChunks} of ${total} chunks indexed` : s.status;
     cells.status.replaceChildren(statusCell(s.status));
     cells.bar.max = Math.max(1, total);
     cells.bar.value = s.status === 'indexed' ? cells.bar.max : s.indexedChunks;
     const failure = s.failures.at(-1);
-    cells.detail.textContent = failure ? `${failure.stage}: ${failure.reason}` : total ? `${stage} (${total} chunk${total === 1 ? '' : 's'})` : stage;
+    cells.detail.textContent = failure
+      ? `${failure.stage}: ${failure.reason}`
+      : total
+        ? `${stage} (${total} chunk${total === 1 ? '' : 's'})`
+        : stage;
     if (['indexed', 'failed', 'deleted'].includes(s.status)) {
       events.close();
       cells.retry.hidden = s.status !== 'failed';
@@ -128,8 +133,17 @@ async function loadDocuments(after) {
     const open = el('a', { href: '#documents', 'data-document': d.documentId }, d.documentId);
     open.addEventListener('click', (e) => (e.preventDefault(), showDocument(d.documentId).catch(showError)));
     $('#documents').append(
-      el('tr', {}, el('td', {}, open), el('td', {}, d.title ?? ''), el('td', {}, d.version), el('td', {}, statusCell(d.status)), el('td', {}, d.chunkCount ?? ''),
-        el('td', {}, d.timings.totalMs === null ? '' : `${d.timings.totalMs} ms`), el('td', {}, new Date(d.createdAt).toLocaleString())),
+      el(
+        'tr',
+        {},
+        el('td', {}, open),
+        el('td', {}, d.title ?? ''),
+        el('td', {}, d.version),
+        el('td', {}, statusCell(d.status)),
+        el('td', {}, d.chunkCount ?? ''),
+        el('td', {}, d.timings.totalMs === null ? '' : `${d.timings.totalMs} ms`),
+        el('td', {}, new Date(d.createdAt).toLocaleString()),
+      ),
     );
   }
   cursor = page.nextCursor;
@@ -156,7 +170,9 @@ async function showDocument(id) {
   );
   if (s.searchableVersion !== null) {
     const { chunks } = await api('GET', `/v1/documents/${encodeURIComponent(id)}/chunks`);
-    box.append(...chunks.map((c) => el('div', { class: 'chunk' }, el('strong', {}, `#${c.chunkIndex} ${c.heading ?? ''}`), el('p', {}, c.text))));
+    box.append(
+      ...chunks.map((c) => el('div', { class: 'chunk' }, el('strong', {}, `#${c.chunkIndex} ${c.heading ?? ''}`), el('p', {}, c.text))),
+    );
   }
 }
 
@@ -171,11 +187,25 @@ async function search() {
   const body = { query, k: Number($('#search-k').value) || 5, hybrid: $('#search-hybrid').checked };
   if ($('#search-document').value) body.filter = { documentId: $('#search-document').value };
   const { hits } = await api('POST', '/v1/search', body);
-  const words = query.toLowerCase().split(/\W+/).filter((w) => w.length > 2);
+  const words = query
+    .toLowerCase()
+    .split(/\W+/)
+    .filter((w) => w.length > 2);
   $('#hits').replaceChildren(
-    ...hits.map((h) => el('li', { 'data-document': h.documentId },
-      el('div', {}, el('strong', {}, h.title ?? h.documentId), ' · ', [`chunk ${h.chunkIndex}`, h.heading, `score ${h.score.toFixed(3)}`].filter(Boolean).join(' · ')),
-      highlight(h.text, words))),
+    ...hits.map((h) =>
+      el(
+        'li',
+        { 'data-document': h.documentId },
+        el(
+          'div',
+          {},
+          el('strong', {}, h.title ?? h.documentId),
+          ' · ',
+          [`chunk ${h.chunkIndex}`, h.heading, `score ${h.score.toFixed(3)}`].filter(Boolean).join(' · '),
+        ),
+        highlight(h.text, words),
+      ),
+    ),
   );
   if (hits.length === 0) $('#hits').append(el('li', {}, 'no hits'));
 }
@@ -183,7 +213,8 @@ async function search() {
 /** The chunk text with the query's words marked. */
 function highlight(text, words) {
   const p = el('p');
-  for (const part of text.split(/(\W+)/)) p.append(words.includes(part.toLowerCase()) ? el('mark', {}, part) : document.createTextNode(part));
+  for (const part of text.split(/(\W+)/))
+    p.append(words.includes(part.toLowerCase()) ? el('mark', {}, part) : document.createTextNode(part));
   return p;
 }
 
@@ -194,9 +225,12 @@ async function loadDeadLetters() {
   const summaries = await api('GET', '/v1/admin/dead-letters');
   $('#dlq-records').replaceChildren();
   $('#dlq-stages').replaceChildren(
-    el('table', { 'aria-label': 'Dead letters per stage' },
+    el(
+      'table',
+      { 'aria-label': 'Dead letters per stage' },
       el('thead', {}, el('tr', {}, el('th', {}, 'Stage'), el('th', {}, 'Records'), el('th', {}, 'Reasons'), el('th', {}, ''))),
-      el('tbody', {}, ...summaries.map(stageRow))),
+      el('tbody', {}, ...summaries.map(stageRow)),
+    ),
   );
 }
 
@@ -211,13 +245,20 @@ function stageRow(summary) {
     if (result) $('#dlq-records').replaceChildren(el('p', {}, `replayed ${result.replayed} record(s) from ${result.topic}`));
   });
   purge.addEventListener('click', async () => {
-    if (prompt(`Delete all ${summary.records} record(s) of the ${summary.stage} DLQ? Type the stage name to confirm.`) !== summary.stage) return;
+    if (prompt(`Delete all ${summary.records} record(s) of the ${summary.stage} DLQ? Type the stage name to confirm.`) !== summary.stage)
+      return;
     await api('DELETE', `/v1/admin/dead-letters/${summary.stage}?confirm=${summary.stage}`).catch(showError);
     await loadDeadLetters();
   });
   const reasons = el('ul', {}, ...summary.reasons.map((r) => el('li', {}, `${r.count} × ${r.reason}`)));
-  return el('tr', { 'data-stage': summary.stage }, el('td', {}, summary.stage), el('td', {}, summary.records), el('td', {}, reasons),
-    el('td', {}, inspect, ' ', replay, ' ', purge));
+  return el(
+    'tr',
+    { 'data-stage': summary.stage },
+    el('td', {}, summary.stage),
+    el('td', {}, summary.records),
+    el('td', {}, reasons),
+    el('td', {}, inspect, ' ', replay, ' ', purge),
+  );
 }
 
 async function showRecords(stage) {
@@ -233,15 +274,29 @@ async function startPipeline() {
   let timer;
   const refresh = async () => {
     const p = await api('GET', '/v1/admin/pipeline');
-    $('#stages').replaceChildren(...p.stages.map((s) => {
-      const r = p.rates.find((x) => x.stage === s.stage) ?? { recordsPerSecond: 0, retriesPerSecond: 0, deadLettersPerSecond: 0 };
-      return el('tr', { 'data-stage': s.stage }, el('td', {}, s.stage), el('td', {}, s.instances), el('td', {}, s.state), el('td', {}, s.lag),
-        el('td', {}, r.recordsPerSecond.toFixed(1)), el('td', {}, r.retriesPerSecond.toFixed(1)), el('td', {}, r.deadLettersPerSecond.toFixed(1)),
-        el('td', {}, s.deadLetters));
-    }));
+    $('#stages').replaceChildren(
+      ...p.stages.map((s) => {
+        const r = p.rates.find((x) => x.stage === s.stage) ?? { recordsPerSecond: 0, retriesPerSecond: 0, deadLettersPerSecond: 0 };
+        return el(
+          'tr',
+          { 'data-stage': s.stage },
+          el('td', {}, s.stage),
+          el('td', {}, s.instances),
+          el('td', {}, s.state),
+          el('td', {}, s.lag),
+          el('td', {}, r.recordsPerSecond.toFixed(1)),
+          el('td', {}, r.retriesPerSecond.toFixed(1)),
+          el('td', {}, r.deadLettersPerSecond.toFixed(1)),
+          el('td', {}, s.deadLetters),
+        );
+      }),
+    );
     $('#pipeline-meta').textContent = `documents submitted: ${p.submitted} · ${new Date(p.at).toLocaleTimeString()}`;
   };
-  const loop = () => refresh().catch(showError).finally(() => (timer = setTimeout(loop, 2000)));
+  const loop = () =>
+    refresh()
+      .catch(showError)
+      .finally(() => (timer = setTimeout(loop, 2000)));
   stopPipeline = () => clearTimeout(timer);
   loop();
 }
