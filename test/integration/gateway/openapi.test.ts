@@ -5,13 +5,27 @@ import type { OpenAPIV3 } from 'openapi-types';
 import { GatewayModule } from '../../../services/gateway/src/gateway.module';
 import { Pipeline } from '../../support/pipeline';
 
-/** Every route of the gateway's controllers, as Nest registers them: "GET /v1/documents/{id}". */
+/** The controllers of a module and of every module it imports, static or dynamic (forRoot/register). */
+function controllersOf(module: unknown, seen = new Set<unknown>()): Type[] {
+  if (!module || seen.has(module)) return [];
+  seen.add(module);
+  const dynamic = module as { module?: Type; controllers?: Type[]; imports?: unknown[] };
+  const moduleClass = typeof module === 'function' ? module : dynamic.module;
+  const controllers: Type[] = [
+    ...((moduleClass && (Reflect.getMetadata('controllers', moduleClass) as Type[] | undefined)) ?? []),
+    ...(dynamic.controllers ?? []),
+  ];
+  const imports = [
+    ...((moduleClass && (Reflect.getMetadata('imports', moduleClass) as unknown[] | undefined)) ?? []),
+    ...(dynamic.imports ?? []),
+  ];
+  for (const imported of imports) controllers.push(...controllersOf(imported, seen));
+  return [...new Set(controllers)];
+}
+
+/** Every route of the gateway's controllers (its modules' included), as Nest registers them: "GET /v1/documents/{id}". */
 function gatewayRoutes(): string[] {
-  const controllers: Type[] = [...(Reflect.getMetadata('controllers', GatewayModule) as Type[])];
-  for (const imported of (Reflect.getMetadata('imports', GatewayModule) as unknown[]) ?? []) {
-    const dynamic = imported as { controllers?: Type[] };
-    if (Array.isArray(dynamic.controllers)) controllers.push(...dynamic.controllers);
-  }
+  const controllers = controllersOf(GatewayModule);
   const routes: string[] = [];
   for (const controller of controllers) {
     const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');

@@ -80,6 +80,53 @@ describe('gateway input validation', () => {
     expect(await producedCount()).toBe(before);
   });
 
+  // Errors raised outside our handlers (body parser, multer, router, zod via Nest) keep the same body with a stable code.
+  const framework: [string, () => Promise<Response>, number, string][] = [
+    ['body parser: JSON above the body limit', () => postJson(JSON.stringify({ text: 'a'.repeat(200 * 1024) })), 413, 'too_large'],
+    ['body parser: invalid JSON', () => postJson('{"text": '), 400, 'invalid_json'],
+    [
+      'body parser: unsupported charset',
+      () =>
+        fetch(`${pipeline.gatewayUrl}/v1/documents`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json; charset=klingon' },
+          body: '{"text":"x"}',
+        }),
+      415,
+      'unsupported_media_type',
+    ],
+    [
+      'wrong request content type',
+      () => fetch(`${pipeline.gatewayUrl}/v1/documents`, { method: 'POST', headers: { 'Content-Type': 'text/csv' }, body: 'a,b' }),
+      415,
+      'unsupported_media_type',
+    ],
+    ['multer: file above MAX_DOCUMENT_BYTES', () => upload('a'.repeat(65 * 1024), 'text/plain', 'big.txt'), 413, 'too_large'],
+    [
+      'multer: file under another field name',
+      () => {
+        const form = new FormData();
+        form.append('document', new Blob(['hello'], { type: 'text/plain' }), 'x.txt');
+        return fetch(`${pipeline.gatewayUrl}/v1/documents`, { method: 'POST', body: form });
+      },
+      400,
+      'invalid_request',
+    ],
+    ['router: unknown route', () => fetch(`${pipeline.gatewayUrl}/v1/nothing-here`), 404, 'not_found'],
+    ['router: unknown method on a known path', () => fetch(`${pipeline.gatewayUrl}/v1/search`, { method: 'PUT' }), 404, 'not_found'],
+  ];
+
+  it.each(framework)('%s: the common body with its code', async (_name, send, status, code) => {
+    const res = await send();
+    const body = (await res.json()) as Record<string, unknown>;
+    expect({ status: res.status, keys: Object.keys(body).sort(), error: body.error }).toEqual({
+      status,
+      keys: ['error', 'message'],
+      error: code,
+    });
+    expect(String(body.message).length).toBeGreaterThan(0);
+  });
+
   it('accepts a valid document after all that (the gateway is not stuck)', async () => {
     const before = await producedCount();
     const res = await postJson(JSON.stringify({ text: 'a perfectly fine document' }));

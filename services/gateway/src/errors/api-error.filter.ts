@@ -23,27 +23,10 @@ const CODE_BY_STATUS: Record<number, string> = {
   503: 'unavailable',
 };
 
-/** What express's body parser attaches to the errors it raises (`type`, `status`, sizes). */
-interface BodyParserError {
-  type: string;
-  status: number;
-  message: string;
-  length?: number;
-  limit?: number;
-}
-
-function isBodyParserError(err: unknown): err is BodyParserError {
-  const e = err as Partial<BodyParserError> | null;
-  return (
-    (typeof e?.type === 'string' && typeof e.status === 'number' && e.type.startsWith('entity.')) ||
-    e?.type === 'encoding.unsupported' ||
-    e?.type === 'charset.unsupported'
-  );
-}
-
 /**
  * Every error the gateway answers has the body `{error, message}`: its own exceptions (which
- * carry both), Nest's (unknown route), multer's and body-parser's (body too large, invalid JSON),
+ * carry both), Nest's (unknown route), multer's and body-parser's (translated by
+ * translateBodyParserErrors: body too large, invalid JSON),
  * Kafka being unavailable (503 with Retry-After). Anything else is a 500 whose detail goes to the
  * log, not to the client.
  */
@@ -70,10 +53,6 @@ export class ApiErrorFilter implements ExceptionFilter {
       this.send(res, err.getStatus(), fromHttpException(err));
       return;
     }
-    if (isBodyParserError(err)) {
-      this.send(res, err.status, fromBodyParser(err));
-      return;
-    }
     this.logger.error({ err, method: req.method, url: req.originalUrl }, 'unhandled error');
     this.send(res, HttpStatus.INTERNAL_SERVER_ERROR, { error: 'internal', message: 'internal error; see the gateway log' });
   }
@@ -98,15 +77,4 @@ function fromHttpException(err: HttpException): ApiErrorBody {
   // Our exceptions carry a snake_case code; Nest's carry the status text ("Not Found") there.
   const code = typeof body.error === 'string' && /^[a-z_]+$/.test(body.error) ? body.error : fallbackCode;
   return { error: code, message };
-}
-
-function fromBodyParser(err: BodyParserError): ApiErrorBody {
-  switch (err.type) {
-    case 'entity.too.large':
-      return { error: 'too_large', message: `request body is ${err.length ?? 'more than'} bytes, the limit is ${err.limit} bytes` };
-    case 'entity.parse.failed':
-      return { error: 'invalid_json', message: `request body is not valid JSON: ${err.message}` };
-    default:
-      return { error: CODE_BY_STATUS[err.status] ?? 'invalid_request', message: err.message };
-  }
 }
