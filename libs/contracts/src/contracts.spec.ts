@@ -18,6 +18,8 @@ const documentSubmitted: DocumentSubmitted = {
   content: Buffer.from('# Handbook\n\nHello.', 'utf8'),
   source: 'http',
   metadata: { team: 'search', lang: 'en' },
+  chunkSize: 256,
+  chunkOverlap: 32,
   submittedAt: 1_767_614_400_123,
 };
 
@@ -31,6 +33,12 @@ const chunk: Chunk = {
   tokenCount: 2,
   title: 'Handbook',
   heading: 'Handbook',
+  headings: ['Handbook > Install'],
+  pageStart: 3,
+  pageEnd: 4,
+  slideStart: null,
+  slideEnd: null,
+  sheet: null,
   metadata: { team: 'search' },
   submittedAt: 1_767_614_400_123,
 };

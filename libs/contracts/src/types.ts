@@ -13,10 +13,22 @@ export interface DocumentSubmitted {
   content: Buffer;
   source: string | null;
   metadata: Metadata;
+  /** Per-document chunking; null or absent = the chunker's configured default. */
+  chunkSize?: number | null;
+  chunkOverlap?: number | null;
   submittedAt: number;
 }
 
-export interface Chunk {
+/** Where a chunk's text is in its source file (null where the format has no such unit). */
+export interface ChunkLocation {
+  pageStart: number | null;
+  pageEnd: number | null;
+  slideStart: number | null;
+  slideEnd: number | null;
+  sheet: string | null;
+}
+
+export interface Chunk extends ChunkLocation {
   chunkId: string;
   documentId: string;
   version: number;
@@ -26,6 +38,8 @@ export interface Chunk {
   tokenCount: number;
   title: string | null;
   heading: string | null;
+  /** Heading paths of the further sections merged into this chunk. */
+  headings: string[];
   metadata: Metadata;
   submittedAt: number;
 }

@@ -1,8 +1,8 @@
 import { embeddingInput, embeddingKey } from '@rag/embedding';
-import type { EmbeddedChunk } from '@rag/contracts';
+import type { ChunkLocation, EmbeddedChunk } from '@rag/contracts';
 
 /** The Elasticsearch document of a chunk (the `_id` is the chunk id). */
-export interface ChunkDocument {
+export interface ChunkDocument extends ChunkLocation {
   chunkId: string;
   documentId: string;
   version: number;
@@ -10,6 +10,7 @@ export interface ChunkDocument {
   chunkCount: number;
   title: string | null;
   heading: string | null;
+  headings: string[];
   text: string;
   tokenCount: number;
   metadata: Record<string, string>;
@@ -30,6 +31,12 @@ export function toChunkDocument(chunk: EmbeddedChunk, indexedAt: number): ChunkD
     chunkCount: chunk.chunkCount,
     title: chunk.title,
     heading: chunk.heading,
+    headings: chunk.headings,
+    pageStart: chunk.pageStart,
+    pageEnd: chunk.pageEnd,
+    slideStart: chunk.slideStart,
+    slideEnd: chunk.slideEnd,
+    sheet: chunk.sheet,
     text: chunk.text,
     tokenCount: chunk.tokenCount,
     metadata: chunk.metadata,

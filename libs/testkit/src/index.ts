@@ -4,3 +4,4 @@ export * from './env';
 export * from './services';
 export * from './corpus';
 export * from './fake-openai-server';
+export * from './document-fixtures';

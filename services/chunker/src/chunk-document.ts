@@ -1,24 +1,31 @@
 import { PermanentError } from '@rag/common';
 import { chunkId, type Chunk, type DocumentSubmitted } from '@rag/contracts';
-import { extractSections } from './extract-text';
-import type { RecursiveTokenSplitter, TextPiece } from './text-splitter';
+import { extractSections, type ExtractionLimits } from './formats';
+import type { RecursiveTokenSplitter, SectionPiece } from './text-splitter';
 
-/** A chunk's text before it becomes a Chunk record. */
-export interface DocumentPiece extends TextPiece {
-  heading: string | null;
+/** A chunk's text and where it comes from, before it becomes a Chunk record. */
+export type DocumentPiece = SectionPiece;
+
+export interface SplitLimits extends ExtractionLimits {
+  maxChunks: number;
+  mergeSections: boolean;
 }
 
 /**
  * The costly part of chunking (text extraction and splitting), a pure function of the body:
  * this is what runs in the parse workers. Throws PermanentError for documents that can never be
- * chunked (bad bytes, no text, too many chunks).
+ * chunked (bad bytes, no text, encrypted, too many pages or chunks).
  */
-export function splitDocument(contentType: string, content: Buffer, splitter: RecursiveTokenSplitter, maxChunks: number): DocumentPiece[] {
-  const pieces = extractSections(contentType, content).flatMap((section) =>
-    splitter.split(section.text).map((piece) => ({ ...piece, heading: section.heading })),
-  );
-  if (pieces.length > maxChunks) {
-    throw new PermanentError(`document yields ${pieces.length} chunks, above CHUNK_MAX_PER_DOCUMENT=${maxChunks}`);
+export async function splitDocument(
+  contentType: string,
+  content: Uint8Array,
+  splitter: RecursiveTokenSplitter,
+  limits: SplitLimits,
+): Promise<DocumentPiece[]> {
+  const sections = await extractSections(contentType, content, limits);
+  const pieces = splitter.splitSections(sections, limits.mergeSections);
+  if (pieces.length > limits.maxChunks) {
+    throw new PermanentError(`document yields ${pieces.length} chunks, above CHUNK_MAX_PER_DOCUMENT=${limits.maxChunks}`);
   }
   return pieces;
 }
@@ -35,6 +42,12 @@ export function chunksOf(doc: DocumentSubmitted, pieces: DocumentPiece[]): Chunk
     tokenCount: piece.tokens,
     title: doc.title,
     heading: piece.heading,
+    headings: piece.headings,
+    pageStart: piece.pageStart,
+    pageEnd: piece.pageEnd,
+    slideStart: piece.slideStart,
+    slideEnd: piece.slideEnd,
+    sheet: piece.sheet,
     metadata: doc.metadata,
     submittedAt: doc.submittedAt,
   }));
@@ -44,7 +57,7 @@ export function chunksOf(doc: DocumentSubmitted, pieces: DocumentPiece[]): Chunk
  * The chunker's product, free of Kafka, in the calling thread: a document's text split into
  * chunks with deterministic ids. The chunker service runs splitDocument in parse workers instead.
  */
-export function chunkDocument(doc: DocumentSubmitted, splitter: RecursiveTokenSplitter, maxChunks: number): Chunk[] {
+export async function chunkDocument(doc: DocumentSubmitted, splitter: RecursiveTokenSplitter, limits: SplitLimits): Promise<Chunk[]> {
   if (!doc.documentId) throw new PermanentError('documentId is empty');
-  return chunksOf(doc, splitDocument(doc.contentType, doc.content, splitter, maxChunks));
+  return chunksOf(doc, await splitDocument(doc.contentType, doc.content, splitter, limits));
 }

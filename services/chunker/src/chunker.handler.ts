@@ -29,7 +29,7 @@ export class ChunkerHandler implements StageHandler<'DocumentSubmitted'> {
 
   async chunk(doc: DocumentSubmitted): Promise<OutboundRecord[]> {
     if (!doc.documentId) throw new PermanentError('documentId is empty');
-    const chunks = chunksOf(doc, await this.splitter.split(doc.contentType, doc.content));
+    const chunks = chunksOf(doc, await this.splitter.split(doc));
     const outputs: OutboundRecord[] = chunks.map((value) => ({ topic: this.topics.chunks, key: doc.documentId, contract: 'Chunk', value }));
     const event = lifecycleEvent('CHUNKED', { ...documentFacts(doc), stage: 'chunker', chunkCount: chunks.length });
     return [...outputs, { topic: this.topics.events, key: doc.documentId, contract: 'DocumentEvent', value: event }];

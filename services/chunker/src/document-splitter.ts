@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { SERVICE_CONFIG } from '@rag/common';
+import { PermanentError, SERVICE_CONFIG } from '@rag/common';
+import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, type DocumentSubmitted } from '@rag/contracts';
 import { IsolatedWorkerPool } from '@rag/stage-runtime';
-import type { ChunkerConfig } from './chunker.config';
-import { splitDocument, type DocumentPiece } from './chunk-document';
+import { splitLimits, type ChunkerConfig } from './chunker.config';
+import { splitDocument, type DocumentPiece, type SplitLimits } from './chunk-document';
 import type { SplitTask, SplitWorkerSettings } from './split-document.worker';
 import { RecursiveTokenSplitter } from './text-splitter';
 
@@ -18,18 +19,12 @@ const WORKER_SCRIPT = join(__dirname, 'split-document.worker.js');
 @Injectable()
 export class DocumentSplitter implements OnApplicationShutdown {
   private readonly pool?: IsolatedWorkerPool<SplitTask, DocumentPiece[]>;
-  private readonly inProcess?: RecursiveTokenSplitter;
+  private readonly limits: SplitLimits;
 
   constructor(@Inject(SERVICE_CONFIG) private readonly config: ChunkerConfig) {
-    const settings: SplitWorkerSettings = {
-      chunkSize: config.CHUNK_SIZE_TOKENS,
-      chunkOverlap: config.CHUNK_OVERLAP_TOKENS,
-      maxChunks: config.CHUNK_MAX_PER_DOCUMENT,
-    };
-    if (config.CHUNKER_WORKERS === 0) {
-      this.inProcess = new RecursiveTokenSplitter({ chunkSize: settings.chunkSize, chunkOverlap: settings.chunkOverlap });
-      return;
-    }
+    this.limits = splitLimits(config);
+    const settings: SplitWorkerSettings = this.limits;
+    if (config.CHUNKER_WORKERS === 0) return;
     this.pool = new IsolatedWorkerPool<SplitTask, DocumentPiece[]>({
       filename: WORKER_SCRIPT,
       taskName: 'parse',
@@ -40,13 +35,31 @@ export class DocumentSplitter implements OnApplicationShutdown {
     });
   }
 
-  async split(contentType: string, content: Buffer): Promise<DocumentPiece[]> {
-    if (!this.pool) return splitDocument(contentType, content, this.inProcess!, this.config.CHUNK_MAX_PER_DOCUMENT);
+  /** Splits with the document's own chunk size and overlap when it asks for them, else the configured ones. */
+  async split(doc: Pick<DocumentSubmitted, 'contentType' | 'content' | 'chunkSize' | 'chunkOverlap'>): Promise<DocumentPiece[]> {
+    const { chunkSize, chunkOverlap } = this.chunking(doc);
+    if (!this.pool) {
+      const splitter = new RecursiveTokenSplitter({ chunkSize, chunkOverlap });
+      return splitDocument(doc.contentType, doc.content, splitter, this.limits);
+    }
     // The decoded content is a view into the consumed batch's buffer, which must stay intact
     // (a failed record is forwarded byte for byte): copy just its bytes once, then move that copy.
-    const copy = new Uint8Array(content.byteLength);
-    copy.set(content);
-    return this.pool.run({ contentType, content: copy.buffer }, [copy.buffer]);
+    const copy = new Uint8Array(doc.content.byteLength);
+    copy.set(doc.content);
+    return this.pool.run({ contentType: doc.contentType, content: copy.buffer, chunkSize, chunkOverlap }, [copy.buffer]);
+  }
+
+  /** A producer writing straight to Kafka is not validated by the gateway: bad sizes are the document's fault. */
+  private chunking(doc: Pick<DocumentSubmitted, 'chunkSize' | 'chunkOverlap'>): { chunkSize: number; chunkOverlap: number } {
+    const chunkSize = doc.chunkSize ?? this.config.CHUNK_SIZE_TOKENS;
+    const chunkOverlap = doc.chunkOverlap ?? Math.min(this.config.CHUNK_OVERLAP_TOKENS, Math.floor(chunkSize / 4));
+    if (!Number.isInteger(chunkSize) || chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
+      throw new PermanentError(`chunkSize ${chunkSize} is outside ${MIN_CHUNK_SIZE}..${MAX_CHUNK_SIZE} tokens`);
+    }
+    if (!Number.isInteger(chunkOverlap) || chunkOverlap < 0 || chunkOverlap >= chunkSize) {
+      throw new PermanentError(`chunkOverlap ${chunkOverlap} must be 0 or more and smaller than chunkSize ${chunkSize}`);
+    }
+    return { chunkSize, chunkOverlap };
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,24 +1,34 @@
 import { workerData } from 'node:worker_threads';
 import { serveIsolatedTasks } from '@rag/stage-runtime';
-import { splitDocument, type DocumentPiece } from './chunk-document';
+import { splitDocument, type DocumentPiece, type SplitLimits } from './chunk-document';
 import { RecursiveTokenSplitter } from './text-splitter';
 
 /** Fixed for the life of the worker (from the chunker's configuration). */
-export interface SplitWorkerSettings {
-  chunkSize: number;
-  chunkOverlap: number;
-  maxChunks: number;
-}
+export type SplitWorkerSettings = SplitLimits;
 
 /** One document to split; `content` is moved (transferred) here, not copied. */
 export interface SplitTask {
   contentType: string;
   content: ArrayBuffer;
+  chunkSize: number;
+  chunkOverlap: number;
 }
 
 const settings = workerData as SplitWorkerSettings;
-const splitter = new RecursiveTokenSplitter({ chunkSize: settings.chunkSize, chunkOverlap: settings.chunkOverlap });
+/** Splitters by chunk size and overlap: documents may ask for their own. */
+const splitters = new Map<string, RecursiveTokenSplitter>();
+
+function splitterFor(chunkSize: number, chunkOverlap: number): RecursiveTokenSplitter {
+  const key = `${chunkSize}/${chunkOverlap}`;
+  let splitter = splitters.get(key);
+  if (!splitter) {
+    splitter = new RecursiveTokenSplitter({ chunkSize, chunkOverlap });
+    if (splitters.size >= 32) splitters.clear();
+    splitters.set(key, splitter);
+  }
+  return splitter;
+}
 
 serveIsolatedTasks<SplitTask, DocumentPiece[]>((task) =>
-  splitDocument(task.contentType, Buffer.from(task.content), splitter, settings.maxChunks),
+  splitDocument(task.contentType, new Uint8Array(task.content), splitterFor(task.chunkSize, task.chunkOverlap), settings),
 );

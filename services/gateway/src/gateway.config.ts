@@ -7,12 +7,22 @@ export const gatewayConfigSchema = baseConfigSchema
   .merge(embeddingConfigSchema)
   .extend({
     HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    /** Largest accepted document (upload or JSON text), bytes. */
+    /** Largest accepted text document (upload or JSON text), bytes. */
     MAX_DOCUMENT_BYTES: z.coerce
       .number()
       .int()
       .positive()
       .default(10 * 1024 * 1024),
+    /**
+     * Largest accepted PDF/DOCX/PPTX/XLSX upload, bytes: the body travels in one record of the
+     * documents topic (max.message.bytes 16 MiB), so at most ~15 MiB.
+     */
+    MAX_BINARY_DOCUMENT_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .max(16 * 1024 * 1024 - 64 * 1024)
+      .default(15 * 1024 * 1024),
     /**
      * Bounds of a document's metadata (400 above). Metadata is copied into every chunk: with the
      * defaults it adds at most 64 × (256 + 2048) bytes ≈ 144 KiB to a chunk record, well inside

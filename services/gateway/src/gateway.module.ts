@@ -26,7 +26,9 @@ import { StatusWatcher } from './status/status-watcher';
     EmbeddingModule,
     MulterModule.registerAsync({
       inject: [SERVICE_CONFIG],
-      useFactory: (cfg: GatewayConfig) => ({ limits: { fileSize: cfg.MAX_DOCUMENT_BYTES, files: 1, fields: 20 } }),
+      useFactory: (cfg: GatewayConfig) => ({
+        limits: { fileSize: Math.max(cfg.MAX_DOCUMENT_BYTES, cfg.MAX_BINARY_DOCUMENT_BYTES), files: 1, fields: 20 },
+      }),
     }),
   ],
   controllers: [DocumentsController, SearchController, AdminController],

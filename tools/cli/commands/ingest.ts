@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, relative, resolve } from 'node:path';
 import { IDEMPOTENT_PRODUCER } from '@rag/common';
-import { contentTypeOfFile, type DocumentSubmitted, type TextContentType } from '@rag/contracts';
+import { contentTypeOfFile, type DocumentSubmitted, type ContentType } from '@rag/contracts';
 import { MultiBar, Presets } from 'cli-progress';
 import { glob } from 'tinyglobby';
 import { KafkaContext, type GlobalOptions } from '../context';
@@ -20,7 +20,7 @@ export interface IngestOptions extends GlobalOptions {
 interface FileToSend {
   path: string;
   name: string;
-  contentType: TextContentType;
+  contentType: ContentType;
   size: number;
 }
 

@@ -13,13 +13,13 @@ export type IsolatedWorkerMessage<O> =
  * from a too deep structure, a bug on strange input) is permanent, because isolated work is pure
  * computation on the record and repeating it gives the same result.
  */
-export function serveIsolatedTasks<I, O>(work: (input: I) => O): void {
+export function serveIsolatedTasks<I, O>(work: (input: I) => O | Promise<O>): void {
   const port = parentPort;
   if (!port) throw new Error('serveIsolatedTasks must run in a worker thread');
-  port.on('message', (input: I) => {
+  port.on('message', async (input: I) => {
     let reply: IsolatedWorkerMessage<O>;
     try {
-      reply = { ok: true, output: work(input) };
+      reply = { ok: true, output: await work(input) };
     } catch (err) {
       const kind = (err as { kind?: unknown } | null)?.kind === 'transient' ? 'transient' : 'permanent';
       reply = { ok: false, error: { message: err instanceof Error ? err.message || err.name : String(err), kind } };

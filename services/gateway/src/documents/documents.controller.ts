@@ -23,7 +23,18 @@ import {
 import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ROOT_LOGGER, SERVICE_CONFIG } from '@rag/common';
-import { resolveUploadContentType, type DocumentSubmitted } from '@rag/contracts';
+import {
+  baseContentType,
+  CONTENT_TYPES,
+  contentMismatch,
+  FORMAT_NAMES,
+  isBinaryContentType,
+  resolveUploadContentType,
+  sniffContent,
+  type BinaryContentType,
+  type ContentType,
+  type DocumentSubmitted,
+} from '@rag/contracts';
 import { DocumentRegistry, InvalidCursorError, toDocumentStatus, versionStatus } from '@rag/document-registry';
 import type { Logger } from 'pino';
 import type { Request } from 'express';
@@ -82,7 +93,10 @@ export class DocumentsController {
     });
   }
 
-  /** Multipart upload (field `file`) or JSON `{text, title?, metadata?, documentId?}`; 202 once Kafka has it. */
+  /**
+   * Multipart upload (field `file`: text, Markdown, HTML, JSON, CSV, PDF, DOCX, PPTX, XLSX) or JSON
+   * `{text, title?, metadata?, documentId?, chunkSize?, chunkOverlap?}`; 202 once Kafka has it.
+   */
   @Post()
   @HttpCode(202)
   @UseInterceptors(FileInterceptor('file'))
@@ -100,6 +114,8 @@ export class DocumentsController {
             title: { type: 'string' },
             documentId: { type: 'string' },
             version: { type: 'integer' },
+            chunkSize: { type: 'integer', minimum: 16, maximum: 8191, description: "tokens per chunk (default: the chunker's)" },
+            chunkOverlap: { type: 'integer', minimum: 0, description: 'tokens shared by consecutive chunks, < chunkSize' },
             metadata: { type: 'string', description: 'a JSON object of strings' },
           },
         },
@@ -237,46 +253,73 @@ export class DocumentsController {
   private fromJson(body: unknown): DocumentSubmitted {
     const input = parse(this.schemas.json, body);
     const bytes = Buffer.from(input.text, 'utf8');
-    this.checkContent(bytes);
+    this.checkText(bytes);
     return this.document({ ...input, bytes, source: 'http-json' });
   }
 
   private fromUpload(body: unknown, file?: Express.Multer.File): DocumentSubmitted {
     if (!file) throw new BadRequestException({ error: 'invalid_request', message: 'multipart upload needs a "file" field' });
     const fields = parse(this.schemas.form, body ?? {});
-    const contentType = resolveUploadContentType(file.mimetype, file.originalname);
-    if (!contentType) {
-      throw new UnsupportedMediaTypeException({
-        error: 'unsupported_media_type',
-        message: `file type "${file.mimetype}" (${file.originalname}) is not supported; send text/plain, text/markdown, text/html or application/json`,
-      });
-    }
-    this.checkContent(file.buffer);
-    try {
-      utf8.decode(file.buffer);
-    } catch {
-      throw new BadRequestException({ error: 'invalid_encoding', message: 'file is not valid UTF-8 text' });
-    }
-    if (contentType === 'application/json') {
-      try {
-        JSON.parse(file.buffer.toString('utf8'));
-      } catch (err) {
-        throw new BadRequestException({ error: 'invalid_json', message: `file is not valid JSON: ${(err as Error).message}` });
-      }
-    }
+    const contentType = this.uploadContentType(file);
+    if (isBinaryContentType(contentType)) this.checkBinary(contentType, file.buffer);
+    else this.checkText(file.buffer, contentType);
     return this.document({ ...fields, contentType, bytes: file.buffer, title: fields.title ?? file.originalname, source: 'http-upload' });
   }
 
-  private checkContent(bytes: Buffer): void {
+  /** The declared (or extension's) type; a generic type with an unknown extension is taken from the bytes. */
+  private uploadContentType(file: Express.Multer.File): ContentType {
+    const contentType = resolveUploadContentType(file.mimetype, file.originalname);
+    if (contentType) return contentType;
+    const sniffed = sniffContent(file.buffer);
+    const generic = ['', 'application/octet-stream'].includes(baseContentType(file.mimetype ?? ''));
+    if (generic && isBinaryContentType(sniffed)) return sniffed;
+    throw new UnsupportedMediaTypeException({
+      error: 'unsupported_media_type',
+      message: `file type "${file.mimetype}" (${file.originalname}) is not supported; send one of ${CONTENT_TYPES.map((t) => FORMAT_NAMES[t]).join(', ')}`,
+    });
+  }
+
+  /** PDF and Office files: within their size limit and really what they claim to be. */
+  private checkBinary(contentType: BinaryContentType, bytes: Buffer): void {
+    if (bytes.length > this.config.MAX_BINARY_DOCUMENT_BYTES) {
+      throw new PayloadTooLargeException({
+        error: 'too_large',
+        message: `${FORMAT_NAMES[contentType]} file is ${bytes.length} bytes, the limit is ${this.config.MAX_BINARY_DOCUMENT_BYTES} (MAX_BINARY_DOCUMENT_BYTES)`,
+      });
+    }
+    this.checkSignature(contentType, bytes);
+  }
+
+  /** Text: within its size limit, not a binary file in disguise, UTF-8, not blank, and JSON that parses. */
+  private checkText(bytes: Buffer, contentType?: ContentType): void {
     if (bytes.length > this.config.MAX_DOCUMENT_BYTES) {
       throw new PayloadTooLargeException({
         error: 'too_large',
         message: `document is ${bytes.length} bytes, the limit is ${this.config.MAX_DOCUMENT_BYTES}`,
       });
     }
-    if (bytes.toString('utf8').trim().length === 0) {
+    if (contentType) this.checkSignature(contentType, bytes);
+    let text: string;
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      throw new BadRequestException({ error: 'invalid_encoding', message: 'file is not valid UTF-8 text' });
+    }
+    if (text.trim().length === 0) {
       throw new BadRequestException({ error: 'empty_document', message: 'document has no text' });
     }
+    if (contentType === 'application/json') {
+      try {
+        JSON.parse(text);
+      } catch (err) {
+        throw new BadRequestException({ error: 'invalid_json', message: `file is not valid JSON: ${(err as Error).message}` });
+      }
+    }
+  }
+
+  private checkSignature(contentType: ContentType, bytes: Buffer): void {
+    const mismatch = contentMismatch(contentType, bytes);
+    if (mismatch) throw new UnsupportedMediaTypeException({ error: 'content_type_mismatch', message: mismatch });
   }
 
   private document(input: {
@@ -285,6 +328,8 @@ export class DocumentsController {
     title?: string;
     documentId?: string;
     version?: number;
+    chunkSize?: number;
+    chunkOverlap?: number;
     metadata: Record<string, string>;
     source: string;
   }): DocumentSubmitted {
@@ -297,6 +342,8 @@ export class DocumentsController {
       content: input.bytes,
       source: input.source,
       metadata: input.metadata,
+      chunkSize: input.chunkSize ?? null,
+      chunkOverlap: input.chunkOverlap ?? null,
       submittedAt: now,
     };
   }

@@ -1,4 +1,4 @@
-import { TEXT_CONTENT_TYPES } from '@rag/contracts';
+import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, TEXT_CONTENT_TYPES } from '@rag/contracts';
 import { z } from 'zod';
 
 /**
@@ -48,47 +48,67 @@ export const documentIdSchema = z
   .max(256)
   .regex(/^[A-Za-z0-9._:\-/]+$/, 'documentId may contain letters, digits and . _ : - / only');
 
+/** Per-document chunking (both optional; the chunker's defaults apply). */
+function withChunking<T extends z.ZodRawShape>(shape: z.ZodObject<T>, coerce: boolean) {
+  const int = coerce ? z.coerce.number().int() : z.number().int();
+  return shape
+    .extend({
+      chunkSize: int.min(MIN_CHUNK_SIZE).max(MAX_CHUNK_SIZE).optional(),
+      chunkOverlap: int.min(0).optional(),
+    })
+    .refine((v) => v.chunkOverlap === undefined || v.chunkOverlap < (v.chunkSize ?? Number.POSITIVE_INFINITY), {
+      message: 'chunkOverlap must be smaller than chunkSize',
+      path: ['chunkOverlap'],
+    });
+}
+
 /** The request schemas of POST /v1/documents, with the configured metadata bounds. */
 export function submitSchemas(limits: MetadataLimits) {
   const metadata = metadataSchema(limits);
 
   /** JSON body. */
-  const json = z
-    .object({
-      text: z.string({ required_error: 'text is required' }),
-      title: z.string().max(1024).optional(),
-      documentId: documentIdSchema.optional(),
-      version: z.number().int().positive().optional(),
-      contentType: z.enum(TEXT_CONTENT_TYPES).default('text/plain'),
-      metadata: metadata.default({}),
-    })
-    .strict();
+  const json = withChunking(
+    z
+      .object({
+        text: z.string({ required_error: 'text is required' }),
+        title: z.string().max(1024).optional(),
+        documentId: documentIdSchema.optional(),
+        version: z.number().int().positive().optional(),
+        contentType: z.enum(TEXT_CONTENT_TYPES).default('text/plain'),
+        metadata: metadata.default({}),
+      })
+      .strict(),
+    false,
+  );
 
   /** Form fields that may accompany a multipart upload. */
-  const form = z.object({
-    title: z.string().max(1024).optional(),
-    documentId: documentIdSchema.optional(),
-    version: z.coerce.number().int().positive().optional(),
-    metadata: z
-      .string()
-      .optional()
-      .transform((s, ctx) => {
-        if (!s) return {};
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(s);
-        } catch {
-          ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'metadata must be a JSON object of strings' });
-          return z.NEVER;
-        }
-        const result = metadata.safeParse(parsed);
-        if (!result.success) {
-          for (const issue of result.error.issues) ctx.addIssue({ ...issue, path: issue.path } as z.IssueData);
-          return z.NEVER;
-        }
-        return result.data;
-      }),
-  });
+  const form = withChunking(
+    z.object({
+      title: z.string().max(1024).optional(),
+      documentId: documentIdSchema.optional(),
+      version: z.coerce.number().int().positive().optional(),
+      metadata: z
+        .string()
+        .optional()
+        .transform((s, ctx) => {
+          if (!s) return {};
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(s);
+          } catch {
+            ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'metadata must be a JSON object of strings' });
+            return z.NEVER;
+          }
+          const result = metadata.safeParse(parsed);
+          if (!result.success) {
+            for (const issue of result.error.issues) ctx.addIssue({ ...issue, path: issue.path } as z.IssueData);
+            return z.NEVER;
+          }
+          return result.data;
+        }),
+    }),
+    true,
+  );
 
   return { json, form };
 }

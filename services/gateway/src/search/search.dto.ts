@@ -1,3 +1,4 @@
+import type { ChunkLocation } from '@rag/contracts';
 import { z } from 'zod';
 
 export const searchRequestSchema = z
@@ -10,6 +11,12 @@ export const searchRequestSchema = z
       .object({
         documentId: z.union([z.string(), z.array(z.string()).max(1000)]).optional(),
         metadata: z.record(z.string(), z.string()).optional(),
+        /** Chunks whose page range (PDF) contains this page. */
+        page: z.number().int().min(1).optional(),
+        /** Chunks whose slide range (PPTX) contains this slide. */
+        slide: z.number().int().min(1).optional(),
+        /** Chunks of this worksheet (XLSX). */
+        sheet: z.string().min(1).max(256).optional(),
       })
       .strict()
       .optional(),
@@ -18,13 +25,14 @@ export const searchRequestSchema = z
 
 export type SearchRequest = z.infer<typeof searchRequestSchema>;
 
-export interface SearchHit {
+export interface SearchHit extends ChunkLocation {
   chunkId: string;
   documentId: string;
   version: number;
   chunkIndex: number;
   title: string | null;
   heading: string | null;
+  headings: string[];
   text: string;
   score: number;
   metadata: Record<string, string>;

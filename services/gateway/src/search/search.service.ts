@@ -44,6 +44,12 @@ export class SearchService {
         chunkIndex: src.chunkIndex,
         title: src.title,
         heading: src.heading,
+        headings: src.headings ?? [],
+        pageStart: src.pageStart ?? null,
+        pageEnd: src.pageEnd ?? null,
+        slideStart: src.slideStart ?? null,
+        slideEnd: src.slideEnd ?? null,
+        sheet: src.sheet ?? null,
         text: src.text,
         score: hit._score ?? 0,
         metadata: src.metadata ?? {},
@@ -72,6 +78,10 @@ export class SearchService {
     const documentId = request.filter?.documentId;
     if (documentId !== undefined) filters.push({ terms: { documentId: Array.isArray(documentId) ? documentId : [documentId] } });
     for (const [key, value] of Object.entries(request.filter?.metadata ?? {})) filters.push({ term: { [`metadata.${key}`]: value } });
+    const { page, slide, sheet } = request.filter ?? {};
+    if (page !== undefined) filters.push({ range: { pageStart: { lte: page } } }, { range: { pageEnd: { gte: page } } });
+    if (slide !== undefined) filters.push({ range: { slideStart: { lte: slide } } }, { range: { slideEnd: { gte: slide } } });
+    if (sheet !== undefined) filters.push({ term: { sheet } });
     return filters;
   }
 }

@@ -1,7 +1,10 @@
 import { PermanentError } from '@rag/common';
-import { baseContentType, extractSections, type Section } from './extract-text';
+import { baseContentType } from '@rag/contracts';
+import type { Section } from './section';
+import { textSections, type TextFormat } from './text';
 
-const extract = (contentType: string, text: string): Section[] => extractSections(contentType, Buffer.from(text, 'utf8'));
+const extract = (contentType: string, text: string): Section[] =>
+  textSections(baseContentType(contentType) as TextFormat, Buffer.from(text, 'utf8'));
 
 function permanentErrorOf(fn: () => unknown): PermanentError {
   try {
@@ -13,7 +16,7 @@ function permanentErrorOf(fn: () => unknown): PermanentError {
   throw new Error('expected a PermanentError, nothing was thrown');
 }
 
-describe('extractSections', () => {
+describe('textSections', () => {
   describe('text/plain', () => {
     it('is one section without heading, whitespace normalised', () => {
       expect(extract('text/plain; charset=utf-8', '  Line one   \r\nLine two\n\n\n\n\nAfter a gap.  \n')).toEqual([
@@ -150,7 +153,7 @@ npm ci</code></pre>
   describe('bad input is a permanent error', () => {
     it('invalid UTF-8', () => {
       const bytes = Buffer.concat([Buffer.from('valid start '), Buffer.from([0xc3, 0x28, 0xff, 0xfe])]);
-      expect(permanentErrorOf(() => extractSections('text/plain', bytes)).message).toMatch(/UTF-8/);
+      expect(permanentErrorOf(() => textSections('text/plain', bytes)).message).toMatch(/UTF-8/);
     });
 
     it.each(['', '   ', '\n\n\t \r\n'])('empty or whitespace-only content %j', (text) => {
@@ -165,16 +168,5 @@ npm ci</code></pre>
       );
       expect(permanentErrorOf(() => extract('text/markdown', '# Only\n## Headings')).message).toMatch(/no text/);
     });
-
-    it.each(['application/pdf', 'image/png', 'text/csv', ''])('unsupported content type %j', (type) => {
-      expect(permanentErrorOf(() => extract(type, 'some text')).message).toMatch(/unsupported content type/);
-    });
-  });
-});
-
-describe('baseContentType', () => {
-  it('drops parameters and normalises case', () => {
-    expect(baseContentType('Text/HTML; charset=UTF-8')).toBe('text/html');
-    expect(baseContentType(' application/json ')).toBe('application/json');
   });
 });

@@ -1,33 +1,25 @@
 import { PermanentError } from '@rag/common';
-import { convert } from 'html-to-text';
-
-/** A run of text under one heading path ("Guide > Install"), or none before the first heading. */
-export interface Section {
-  heading: string | null;
-  text: string;
-}
-
-export const SUPPORTED_CONTENT_TYPES = ['text/plain', 'text/markdown', 'text/html', 'application/json'] as const;
+import { convert, type DomNode, type FormatCallback } from 'html-to-text';
+import { normaliseWhitespace, type Section } from './section';
+import { csvSections } from './spreadsheet';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export function baseContentType(contentType: string): string {
-  return contentType.split(';')[0].trim().toLowerCase();
-}
+export type TextFormat = 'text/plain' | 'text/markdown' | 'text/html' | 'application/json' | 'text/csv';
 
 /**
- * Turns a document body into sections of plain text. Markdown keeps its headings as context;
- * HTML is converted to text with its h1-h6 treated like Markdown headings; JSON becomes
- * `path: value` lines of its string and number leaves. Bad bytes are a permanent error.
+ * Turns a UTF-8 body into sections of plain text. Markdown keeps its headings as context;
+ * HTML is converted to text with its h1-h6 treated like Markdown headings and each table row on
+ * one line; JSON becomes `path: value` lines of its string and number leaves; CSV rows become
+ * lines. Bad bytes are a permanent error.
  */
-export function extractSections(contentType: string, content: Buffer): Section[] {
+export function textSections(type: TextFormat, content: Uint8Array): Section[] {
   let raw: string;
   try {
     raw = utf8.decode(content);
   } catch {
     throw new PermanentError('document content is not valid UTF-8');
   }
-  const type = baseContentType(contentType);
   let sections: Section[];
   switch (type) {
     case 'text/plain':
@@ -37,20 +29,33 @@ export function extractSections(contentType: string, content: Buffer): Section[]
       sections = markdownSections(raw);
       break;
     case 'text/html':
-      sections = markdownSections(htmlToMarkdownishText(raw), HTML_HEADING, false).map((s) => ({
-        heading: s.heading,
-        text: s.text.replaceAll(HTML_HEADING_MARK, ''), // a heading nested mid-line (e.g. in a table) stays text
-      }));
+      sections = htmlSections(raw);
       break;
     case 'application/json':
       sections = [{ heading: null, text: jsonToText(raw) }];
       break;
+    case 'text/csv':
+      sections = csvSections(raw);
+      break;
     default:
-      throw new PermanentError(`unsupported content type "${contentType}" (supported: ${SUPPORTED_CONTENT_TYPES.join(', ')})`);
+      throw new PermanentError(`unsupported content type "${type as string}"`);
   }
-  sections = sections.map((s) => ({ heading: s.heading, text: normaliseWhitespace(s.text) })).filter((s) => s.text.length > 0);
-  if (sections.length === 0) throw new PermanentError('document has no text content');
-  return sections;
+  return nonEmpty(sections);
+}
+
+/** Whitespace normalised, empty sections dropped; no text at all is a permanent error. */
+export function nonEmpty(sections: Section[]): Section[] {
+  const kept = sections.map((s) => ({ ...s, text: normaliseWhitespace(s.text) })).filter((s) => s.text.length > 0);
+  if (kept.length === 0) throw new PermanentError('document has no text content');
+  return kept;
+}
+
+/** HTML (also what DOCX becomes) as sections under its h1-h6 heading paths. */
+export function htmlSections(html: string): Section[] {
+  return markdownSections(htmlToMarkdownishText(html), HTML_HEADING, false).map((s) => ({
+    heading: s.heading,
+    text: s.text.replaceAll(HTML_HEADING_MARK, ''), // a heading nested mid-line (e.g. in a table) stays text
+  }));
 }
 
 const ATX_HEADING = /^(#{1,6})\s+(.+?)\s*#*\s*$/;
@@ -94,8 +99,10 @@ function htmlToMarkdownishText(html: string): string {
   const headings = [1, 2, 3, 4, 5, 6].map((n) => ({ selector: `h${n}`, options: { uppercase: false } }));
   return convert(marked, {
     wordwrap: false,
+    formatters: { tableRows: formatTableRows },
     selectors: [
       ...headings,
+      { selector: 'table', format: 'tableRows' },
       { selector: 'a', options: { ignoreHref: true } },
       { selector: 'img', format: 'skip' },
       { selector: 'nav', format: 'skip' },
@@ -104,6 +111,46 @@ function htmlToMarkdownishText(html: string): string {
     ],
   });
 }
+
+type Tag = DomNode & { name: string; attribs: Record<string, string> };
+const isTag = (node: DomNode): node is Tag => node.type === 'tag';
+
+/**
+ * A table as one line per row, cells joined by " | ", so a row is never split from itself and
+ * reads like a record (html-to-text's own table formats pad columns or put each cell on a line).
+ */
+const formatTableRows: FormatCallback = (elem, walk, builder) => {
+  builder.openTable();
+  const visit = (node: DomNode): void => {
+    if (!isTag(node)) return;
+    if (node.name === 'tr') {
+      builder.openTableRow();
+      for (const cell of node.children.filter(isTag).filter((c) => c.name === 'td' || c.name === 'th')) {
+        builder.openTableCell();
+        walk(cell.children, builder);
+        builder.closeTableCell({ colspan: Number(cell.attribs.colspan) || 1, rowspan: 1 });
+      }
+      builder.closeTableRow();
+    } else if (['thead', 'tbody', 'tfoot'].includes(node.name)) {
+      node.children.forEach(visit);
+    }
+  };
+  (elem as Tag).children.forEach(visit);
+  builder.closeTable({
+    tableToString: (rows) =>
+      rows
+        .map((row) =>
+          row
+            .map((cell) => cell.text.replace(/\s+/g, ' ').trim())
+            .filter(Boolean)
+            .join(' | '),
+        )
+        .filter(Boolean)
+        .join('\n'),
+    leadingLineBreaks: 2,
+    trailingLineBreaks: 2,
+  });
+};
 
 function jsonToText(raw: string): string {
   let value: unknown;
@@ -124,12 +171,4 @@ function jsonToText(raw: string): string {
   };
   walk(value, '');
   return lines.join('\n');
-}
-
-function normaliseWhitespace(text: string): string {
-  return text
-    .replace(/\r\n?/g, '\n')
-    .replace(/[ \t\f\v]+\n/g, '\n')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
 }
