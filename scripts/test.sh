@@ -23,8 +23,10 @@ log "type check and lint"
 npx tsc --noEmit -p tsconfig.json
 npx eslint .
 log "unit tests"
-# pdf.js (through unpdf) is loaded with a dynamic import, which jest's VM runs only with this flag.
-NODE_OPTIONS="--experimental-vm-modules ${NODE_OPTIONS:-}" npx jest --selectProjects unit
+# pdf.js (through unpdf) and pptxgenjs load modules with a dynamic import, which jest's VM runs
+# only with this flag.
+export NODE_OPTIONS="--experimental-vm-modules ${NODE_OPTIONS:-}"
+npx jest --selectProjects unit
 bash scripts/stack/stack.sh up
 log "integration tests (real stack)"
 npx jest --selectProjects integration --runInBand test/integration

@@ -26,6 +26,13 @@ export interface SearchHitAnswer {
   version: number;
   chunkIndex: number;
   text: string;
+  heading: string | null;
+  headings: string[];
+  pageStart: number | null;
+  pageEnd: number | null;
+  slideStart: number | null;
+  slideEnd: number | null;
+  sheet: string | null;
   score: number;
   metadata: Record<string, string>;
 }

@@ -49,7 +49,8 @@ describe('rag-stream CLI', () => {
       join(dir, 'docs', 'sub', 'page.html'),
       `<html><body><h1>Page</h1><p>${textDocument(random, 1_500, 'page')}</p></body></html>`,
     );
-    writeFileSync(join(dir, 'docs', 'scan.pdf'), '%PDF-1.4 not supported');
+    writeFileSync(join(dir, 'docs', 'scan.tiff'), 'II*\0 not a supported format');
+    writeFileSync(join(dir, 'docs', 'broken.pdf'), '%PDF-1.4 truncated, no objects');
     writeFileSync(join(dir, 'docs', 'empty.txt'), '   ');
   });
 
@@ -68,8 +69,12 @@ describe('rag-stream CLI', () => {
       skippedFiles: string[];
     };
     expect(code).toBe(1);
-    expect({ indexed: report.indexed, failed: report.failed, skipped: report.skipped }).toEqual({ indexed: 3, failed: 1, skipped: 1 });
-    expect(report.skippedFiles[0]).toMatch(/scan\.pdf$/);
+    expect({ indexed: report.indexed, failed: report.failed, skipped: report.skipped }).toEqual({ indexed: 3, failed: 2, skipped: 1 });
+    expect(report.skippedFiles[0]).toMatch(/scan\.tiff$/);
+    expect(report.documents.find((d) => d.documentId === 'docs/broken.pdf')).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/corrupt/),
+    });
     const rejected = report.documents.find((d) => d.status === 'rejected');
     expect(rejected).toMatchObject({ documentId: 'docs/empty.txt', reason: expect.stringMatching(/no text/) });
     for (const d of report.documents.filter((x) => x.status === 'indexed')) expect(d.chunks).toBeGreaterThan(0);
@@ -113,11 +118,12 @@ describe('rag-stream CLI', () => {
       records: number;
       reasons: { reason: string }[];
     };
-    expect(dlq.records).toBe(1);
+    // docs/broken.pdf of the first test is there too (the pipeline's topics are shared by this file).
+    expect(dlq.records).toBe(2);
     const replay = JSON.parse((await cli('--json', 'dlq', 'replay', '--stage', 'chunker', '--dry-run')).stdout) as {
       records: { key: string }[];
     };
-    expect(replay.records.map((r) => r.key)).toEqual(['kafka-empty.txt']);
+    expect(replay.records.map((r) => r.key).sort()).toEqual(['docs/broken.pdf', 'kafka-empty.txt']);
   });
 
   it('draws progress bars and a summary in a terminal, and `top` shows every stage live', () => {
