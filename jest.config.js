@@ -7,7 +7,7 @@ const base = { testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json
 
 module.exports = {
   projects: [
-    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{libs,services,tools}/**/*.spec.ts'] },
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{libs,services,tools,bench}/**/*.spec.ts'] },
     {
       ...base,
       displayName: 'integration',

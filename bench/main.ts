@@ -1,3 +1,4 @@
+import { measureParseThroughput, parseThroughputMarkdown } from './parse-formats';
 import { Command } from 'commander';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
     )
     .option(
       '--only <section>',
-      'run only this section ("scaling", "pipeline", "stages", "rate-limits" or "peers"), written to <out>/<section>-<timestamp>.json/.md',
+      'run only this section ("scaling", "pipeline", "stages", "rate-limits", "peers" or "formats"), written to <out>/<section>-<timestamp>.json/.md',
     )
     .option('--cpu-prof-dir <dir>', 'CPU-profile the services (inspector), <pid>-<service>.cpuprofile written here on exit')
     .option('--out <dir>', 'results directory', join(ROOT, 'bench', 'results'))
@@ -110,8 +111,13 @@ async function main(): Promise<void> {
     console.log(`\n${markdown}`);
   };
 
-  if (o.only !== undefined && !['scaling', 'pipeline', 'stages', 'rate-limits', 'peers'].includes(o.only as string))
-    throw new Error(`--only supports "scaling", "pipeline", "stages", "rate-limits" or "peers", not "${o.only}"`);
+  if (o.only !== undefined && !['scaling', 'pipeline', 'stages', 'rate-limits', 'peers', 'formats'].includes(o.only as string))
+    throw new Error(`--only supports "scaling", "pipeline", "stages", "rate-limits", "peers" or "formats", not "${o.only}"`);
+  if (o.only === 'formats') {
+    const formats = await measureParseThroughput(smoke ? 3 : 40);
+    writeSection('formats', 'Parse throughput per format (one thread)', parseThroughputMarkdown(formats), { formats });
+    return;
+  }
   for (const name of SERVICES) opts.serviceEnv[name] = { ...opts.serviceEnv[name], NODE_OPTIONS: o.nodeOptions as string };
   for (const assignment of o.serviceEnv as string[]) {
     const match = /^(?:(gateway|chunker|embedder|indexer):)?([A-Z_][A-Z0-9_]*)=(.*)$/.exec(assignment);
