@@ -1,3 +1,4 @@
+import type { ChunkLocation } from '@rag/contracts';
 /** The gateway's HTTP API as the CLI uses it; errors carry the API's `{error, message}`. */
 export class GatewayError extends Error {
   constructor(
@@ -30,7 +31,7 @@ export interface Accepted {
   statusUrl: string;
 }
 
-export interface SearchHit {
+export interface SearchHit extends ChunkLocation {
   documentId: string;
   chunkIndex: number;
   heading: string | null;

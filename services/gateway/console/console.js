@@ -201,7 +201,7 @@ async function search() {
           {},
           el('strong', {}, h.title ?? h.documentId),
           ' · ',
-          [`chunk ${h.chunkIndex}`, h.heading, `score ${h.score.toFixed(3)}`].filter(Boolean).join(' · '),
+          [`chunk ${h.chunkIndex}`, location(h), h.heading, `score ${h.score.toFixed(3)}`].filter(Boolean).join(' · '),
         ),
         highlight(h.text, words),
       ),
@@ -302,3 +302,14 @@ async function startPipeline() {
 }
 
 route();
+
+/** Where a hit is in its file: "p. 7", "pp. 6–7", "slide 3", "sheet Parts" (null for text formats). */
+function location(hit) {
+  const span = (start, end, one, many) =>
+    start == null ? null : start === end || end == null ? `${one} ${start}` : `${many} ${start}–${end}`;
+  return (
+    span(hit.pageStart, hit.pageEnd, 'p.', 'pp.') ??
+    span(hit.slideStart, hit.slideEnd, 'slide', 'slides') ??
+    (hit.sheet ? `sheet ${hit.sheet}` : null)
+  );
+}

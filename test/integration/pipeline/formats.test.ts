@@ -24,8 +24,14 @@ import { Pipeline } from '../../support/pipeline';
 describe('document formats end to end', () => {
   let pipeline: Pipeline;
   const random = seededRandom(13);
+  let zipBomb: Buffer;
+  let tenThousandPages: Buffer;
 
   beforeAll(async () => {
+    // Made before any connection is open: writing them blocks this process for seconds, long
+    // enough for the gateway to close an idle keep-alive socket the client would then reuse.
+    zipBomb = zipBombDocx(300);
+    tenThousandPages = await manyPagePdf(10_000);
     pipeline = new Pipeline({ partitions: 2, serviceEnv: { chunker: { CHUNKER_MAX_PAGES: '2000' } } });
     await pipeline.start();
   });
@@ -159,8 +165,8 @@ describe('document formats end to end', () => {
       ['scan.pdf', await imageOnlyPdf(2), PDF, /^no text layer \(OCR not enabled\)/],
       ['locked.pdf', await pdfFile([{ text: 'secret' }], { userPassword: 'pw' }), PDF, /^encrypted/],
       ['broken.pdf', whole.subarray(0, Math.floor(whole.length / 3)), PDF, /^corrupt/],
-      ['bomb.docx', zipBombDocx(300), DOCX, /^zip bomb guard: the package declares 300 MiB uncompressed/],
-      ['long.pdf', await manyPagePdf(10_000), PDF, /^PDF has 10000 pages, above CHUNKER_MAX_PAGES=2000/],
+      ['bomb.docx', zipBomb, DOCX, /^zip bomb guard: the package declares 300 MiB uncompressed/],
+      ['long.pdf', tenThousandPages, PDF, /^PDF has 10000 pages, above CHUNKER_MAX_PAGES=2000/],
     ];
     const ids = new Map<string, RegExp>();
     for (const [name, bytes, type, reason] of cases) ids.set(await uploadAccepted(name, bytes, type), reason);

@@ -1,5 +1,5 @@
 import type { GlobalOptions } from '../context';
-import { GatewayClient } from '../gateway-client';
+import { GatewayClient, type SearchHit } from '../gateway-client';
 import { printJson, printTable, statusColor } from '../output';
 
 const ms = (value: number | null) => (value === null ? null : `${value} ms`);
@@ -70,10 +70,21 @@ export async function search(query: string, options: SearchOptions): Promise<num
     return 0;
   }
   printTable(
-    ['score', 'document', 'chunk', 'heading', 'text'],
-    answer.hits.map((h) => [h.score.toFixed(3), h.documentId, h.chunkIndex, h.heading, h.text.replace(/\s+/g, ' ').slice(0, 80)]),
+    ['score', 'document', 'chunk', 'where', 'text'],
+    answer.hits.map((h) => [h.score.toFixed(3), h.documentId, h.chunkIndex, whereIs(h), h.text.replace(/\s+/g, ' ').slice(0, 80)]),
   );
   return 0;
+}
+
+/** "p. 7", "pp. 6-7", "slide 3", "sheet Parts", or the heading path. */
+function whereIs(hit: SearchHit): string {
+  const span = (start: number | null, end: number | null, one: string, many: string) =>
+    start === null ? undefined : start === end || end === null ? `${one} ${start}` : `${many} ${start}-${end}`;
+  return (
+    span(hit.pageStart, hit.pageEnd, 'p.', 'pp.') ??
+    span(hit.slideStart, hit.slideEnd, 'slide', 'slides') ??
+    (hit.sheet ? `sheet ${hit.sheet}` : (hit.heading ?? ''))
+  );
 }
 
 export async function remove(id: string, options: GlobalOptions): Promise<number> {
