@@ -14,8 +14,24 @@ declare -A PORTS=([gateway]="${GATEWAY_PORT:-3000}" [chunker]=3001 [embedder]=30
 pid_of() { cat "$RUN_DIR/$1.pid" 2>/dev/null || true; }
 alive() { local pid; pid="$(pid_of "$1")"; [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
 
+# The gateway needs an API key unless GATEWAY_AUTH=none: without API_KEYS / API_KEYS_FILE, a
+# development operator key (every scope, every tenant) is created once and kept in
+# $STACK_DIR/dev-api-key (the CLI and the console's examples read it from there).
+ensure_dev_api_key() {
+  [ "${GATEWAY_AUTH:-api-key}" = "none" ] && return 0
+  [ -n "${API_KEYS:-}${API_KEYS_FILE:-}" ] && return 0
+  export API_KEYS_FILE="$STACK_DIR/dev-api-keys.json"
+  if [ ! -s "$STACK_DIR/dev-api-key" ] || [ ! -s "$API_KEYS_FILE" ]; then
+    rm -f "$API_KEYS_FILE" "$STACK_DIR/dev-api-key"
+    node "$REPO/dist/tools/cli/main.js" keys create --id dev-admin --tenant '*' --scopes ingest,search,admin \
+      --file "$API_KEYS_FILE" --key-file "$STACK_DIR/dev-api-key" 2>/dev/null
+    log "created a development API key: $STACK_DIR/dev-api-key"
+  fi
+}
+
 up() {
   mkdir -p "$RUN_DIR" "$LOG_DIR"
+  ensure_dev_api_key
   for svc in "${SERVICES[@]}"; do
     if alive "$svc"; then log "$svc already running (pid $(pid_of "$svc"))"; continue; fi
     HTTP_PORT="${PORTS[$svc]}" setsid nohup node "$REPO/dist/services/$svc/src/main.js" >>"$LOG_DIR/$svc.log" 2>&1 &

@@ -1,4 +1,11 @@
-import { createKafka, createRootLogger } from '@rag/common';
+import {
+  createKafka,
+  createRootLogger,
+  kafkaSecurity,
+  kafkaSecurityConfigSchema,
+  registryConnection,
+  registryConnectionConfigSchema,
+} from '@rag/common';
 import { ContractSerde, topicNames, type TopicNames } from '@rag/contracts';
 import type { Kafka } from 'kafkajs';
 
@@ -33,12 +40,16 @@ export class KafkaContext {
       brokers: this.options.brokers.split(','),
       clientId: 'rag-stream-cli',
       logger: createRootLogger('cli', 'error'),
+      // The same KAFKA_SECURITY_PROTOCOL / KAFKA_SASL_* / KAFKA_SSL_* variables as the services.
+      security: kafkaSecurity(kafkaSecurityConfigSchema.parse(process.env)),
     });
     return this.kafkaClient;
   }
 
   get serde(): ContractSerde {
-    this.serdeClient ??= ContractSerde.connect(this.options.registry);
+    this.serdeClient ??= ContractSerde.connect(
+      registryConnection({ ...registryConnectionConfigSchema.parse(process.env), SCHEMA_REGISTRY_URL: this.options.registry }),
+    );
     return this.serdeClient;
   }
 }

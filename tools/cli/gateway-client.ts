@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ChunkLocation } from '@rag/contracts';
 /** The gateway's HTTP API as the CLI uses it; errors carry the API's `{error, message}`. */
 export class GatewayError extends Error {
@@ -40,8 +42,21 @@ export interface SearchHit extends ChunkLocation {
   score: number;
 }
 
+/**
+ * The API key the CLI sends: RAG_API_KEY (or --api-key), else the development key that
+ * `scripts/run.sh` wrote to .stack/dev-api-key.
+ */
+export function apiKeyFromEnvironment(): string | undefined {
+  if (process.env.RAG_API_KEY) return process.env.RAG_API_KEY;
+  const devKey = join(process.cwd(), '.stack', 'dev-api-key');
+  return existsSync(devKey) ? readFileSync(devKey, 'utf8').trim() : undefined;
+}
+
 export class GatewayClient {
-  constructor(private readonly baseUrl: string) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly apiKey: string | undefined = apiKeyFromEnvironment(),
+  ) {}
 
   async upload(file: { name: string; bytes: Buffer; contentType: string }, fields: Record<string, string> = {}): Promise<Accepted> {
     const form = new FormData();
@@ -86,7 +101,8 @@ export class GatewayClient {
   private async request<T>(method: string, path: string, body?: RequestInit['body'], headers: Record<string, string> = {}): Promise<T> {
     let res: Response;
     try {
-      res = await fetch(`${this.baseUrl}${path}`, { method, body, headers });
+      const auth: Record<string, string> = this.apiKey ? { Authorization: `Bearer ${this.apiKey}` } : {};
+      res = await fetch(`${this.baseUrl}${path}`, { method, body, headers: { ...headers, ...auth } });
     } catch (err) {
       throw new GatewayError(0, 'unreachable', `cannot reach the gateway at ${this.baseUrl}: ${(err as Error).message}`);
     }

@@ -6,6 +6,7 @@ import { dlqList, dlqPurge, dlqReplay, dlqShow, type DlqOptions } from './comman
 import { list, remove, search, status, type ListOptions, type SearchOptions } from './commands/documents';
 import { ingest, type IngestOptions } from './commands/ingest';
 import { top, type TopOptions } from './commands/top';
+import { keysCreate, type KeysCreateOptions } from './commands/keys';
 
 const program = new Command('rag-stream')
   .description('Operate a rag-stream pipeline: ingest files, follow documents, search, dead letters, live pipeline view.')
@@ -14,6 +15,11 @@ const program = new Command('rag-stream')
   .option('--registry <url>', 'schema registry URL (env SCHEMA_REGISTRY_URL)', DEFAULTS.registry)
   .option('--topic-prefix <prefix>', 'topic prefix of the pipeline (env TOPIC_PREFIX)', DEFAULTS.topicPrefix)
   .option('--json', 'machine-readable output (JSON on stdout)')
+  .option('--api-key <key>', 'API key for the gateway (env RAG_API_KEY; default: .stack/dev-api-key of scripts/run.sh)')
+  .hook('preAction', (command) => {
+    const key = command.opts<{ apiKey?: string }>().apiKey;
+    if (key) process.env.RAG_API_KEY = key;
+  })
   .showHelpAfterError();
 
 /**
@@ -115,6 +121,18 @@ program
     [],
   )
   .action(action<[], TopOptions>((options) => top(options)));
+
+program
+  .command('keys')
+  .description('API keys of the gateway')
+  .command('create')
+  .description('create a key: prints it once; stores only its SHA-256 entry')
+  .requiredOption('--id <id>', 'key id (lowercase letters, digits, -): appears in logs and metrics, never the key')
+  .requiredOption('--tenant <tenant>', 'tenant the key reads and writes ("*": an operator key that sees every tenant)')
+  .option('--scopes <list>', 'comma-separated: ingest, search, admin', 'ingest,search')
+  .option('--file <path>', 'append the entry to this API_KEYS_FILE (created if missing)')
+  .option('--key-file <path>', 'write the key to this file (mode 600) instead of printing it')
+  .action(action<[], KeysCreateOptions>(async (options) => keysCreate(options)));
 
 program.parseAsync().then(
   // Kafka clients keep sockets open; a CLI ends when its command has.

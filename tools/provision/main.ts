@@ -4,6 +4,8 @@ import {
   createKafka,
   createRootLogger,
   elasticsearchConfigSchema,
+  kafkaSecurity,
+  registryConnection,
   validateEnv,
 } from '@rag/common';
 import { topicNames } from '@rag/contracts';
@@ -45,7 +47,7 @@ const program = new Command('provision')
       );
       const logger = createRootLogger('provision', env.LOG_LEVEL);
       const topics = topicNames(env.TOPIC_PREFIX, env.RETRY_TIERS_MS);
-      const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: 'rag-provision', logger });
+      const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: 'rag-provision', logger, security: kafkaSecurity(env) });
       const report = await provisionTopics(kafka, topics, {
         partitions: opts.partitions,
         replicationFactor: opts.replicationFactor,
@@ -53,10 +55,16 @@ const program = new Command('provision')
         eventsRetentionMs: opts.eventsRetentionDays * DAY_MS,
       });
       logger.info(report, 'topics provisioned');
-      const schemas = await provisionSchemas(env.SCHEMA_REGISTRY_URL, topics);
+      const schemas = await provisionSchemas(registryConnection(env), topics);
       logger.info({ schemas }, 'schemas registered (BACKWARD)');
       if (!opts.skipElasticsearch) {
-        await provisionIndex(createElasticsearchClient(env), env.ES_INDEX_ALIAS, env.EMBEDDING_DIMENSIONS, env.ES_REGISTRY_ALIAS);
+        await provisionIndex(
+          createElasticsearchClient(env),
+          env.ES_INDEX_ALIAS,
+          env.EMBEDDING_DIMENSIONS,
+          env.ES_REGISTRY_ALIAS,
+          env.ES_NUMBER_OF_REPLICAS,
+        );
         logger.info(
           { alias: env.ES_INDEX_ALIAS, registryAlias: env.ES_REGISTRY_ALIAS, dimensions: env.EMBEDDING_DIMENSIONS },
           'elasticsearch chunk index and document registry ready',

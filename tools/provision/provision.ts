@@ -1,4 +1,5 @@
 import type { Client } from '@elastic/elasticsearch';
+import { registryRequest, type RegistryConnection } from '@rag/common';
 import {
   CONSUMER_STAGES,
   ContractSerde,
@@ -112,29 +113,27 @@ export async function provisionTopics(kafka: Kafka, topics: TopicNames, opts: Pr
 }
 
 /** Sets BACKWARD compatibility on each value subject and registers the contracts' schemas. */
-export async function provisionSchemas(registryUrl: string, topics: TopicNames): Promise<Record<string, number>> {
-  const serde = ContractSerde.connect(registryUrl);
+export async function provisionSchemas(registry: string | RegistryConnection, topics: TopicNames): Promise<Record<string, number>> {
+  const target: RegistryConnection = typeof registry === 'string' ? { url: registry, autoRegister: true } : registry;
+  // Provisioning always registers: the services may run in lookup-only mode.
+  const serde = ContractSerde.connect({ ...target, autoRegister: true });
   const contracts = Object.entries(DATA_TOPICS).map(([topic, { contract }]) => [contract, topics[topic as DataTopic]] as const);
   const ids: Record<string, number> = {};
   for (const [contract, topic] of contracts) {
     const subject = valueSubject(topic);
-    await setCompatibility(registryUrl, subject, 'BACKWARD');
+    await setCompatibility(target, subject, 'BACKWARD');
     ids[subject] = await serde.registerWriter(contract, topic);
   }
   return ids;
 }
 
-export async function setCompatibility(registryUrl: string, subject: string, level: string): Promise<void> {
-  const res = await fetch(`${registryUrl}/config/${encodeURIComponent(subject)}`, {
-    method: 'PUT',
-    headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
-    body: JSON.stringify({ compatibility: level }),
-  });
-  if (!res.ok) throw new Error(`setting ${level} on ${subject} failed: HTTP ${res.status} ${await res.text()}`);
+export async function setCompatibility(registry: RegistryConnection, subject: string, level: string): Promise<void> {
+  const res = await registryRequest(registry, 'PUT', `/config/${encodeURIComponent(subject)}`, { compatibility: level });
+  if (res.status < 200 || res.status >= 300) throw new Error(`setting ${level} on ${subject} failed: HTTP ${res.status} ${res.text}`);
 }
 
 /** The chunk index and the document registry index, each behind its alias. */
-export async function provisionIndex(es: Client, alias: string, dimensions: number, registryAlias: string): Promise<void> {
-  await ensureChunkIndex(es, alias, dimensions);
-  await ensureRegistryIndex(es, registryAlias);
+export async function provisionIndex(es: Client, alias: string, dimensions: number, registryAlias: string, replicas = 0): Promise<void> {
+  await ensureChunkIndex(es, alias, dimensions, replicas);
+  await ensureRegistryIndex(es, registryAlias, replicas);
 }

@@ -1,3 +1,4 @@
+import { json } from 'express';
 import 'reflect-metadata';
 import { type INestApplication, type InjectionToken, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -14,6 +15,8 @@ import { SERVICE_CONFIG } from './tokens';
 export interface BootstrapOptions {
   /** Largest JSON request body accepted (default 1 MiB). */
   bodyLimitBytes?: number;
+  /** Smaller JSON limits for some routes (path prefix → bytes), applied before the global one. */
+  routeBodyLimits?: Record<string, number>;
   /**
    * Providers that are Nest microservice transports (for a stage: StageTransport). They are
    * connected to the app (a hybrid app: HTTP for health and metrics), started after the app's
@@ -32,6 +35,7 @@ export async function bootstrapService(appModule: Type<unknown>, options: Bootst
     forceCloseConnections: true,
   });
   app.useLogger(app.get(Logger));
+  for (const [path, limit] of Object.entries(options.routeBodyLimits ?? {})) app.use(path, json({ limit }));
   app.useBodyParser('json', { limit: options.bodyLimitBytes ?? 1024 * 1024 });
   const config = app.get<BaseConfig>(SERVICE_CONFIG);
   const logger = app.get(Logger);

@@ -1,5 +1,6 @@
 import { DEFAULT_RETRY_TIERS_MS } from '@rag/contracts';
 import { z } from 'zod';
+import { kafkaSecurityConfigSchema, registryConnectionConfigSchema } from './connections';
 
 /** Parses a comma-separated list ("a:1,b:2"). */
 const csv = z
@@ -18,14 +19,13 @@ const positiveInts = z
   .transform((s) => s.split(',').map((p) => Number(p.trim())))
   .pipe(z.array(z.number().int().positive()).min(1));
 
-/** A boolean variable: true/false or 1/0. */
-export const envBool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+export { envBool } from './env-bool';
 
 /**
  * Settings every service reads from the environment. Each field's default is documented in the
  * README's configuration table; this schema is where they are defined and validated.
  */
-export const baseConfigSchema = z.object({
+export const baseConfigSchema = kafkaSecurityConfigSchema.merge(registryConnectionConfigSchema).extend({
   /** Port of the HTTP server (health, readiness, metrics; the API for the gateway). */
   HTTP_PORT: z.coerce.number().int().min(0).max(65535),
   HTTP_HOST: z.string().default('127.0.0.1'),
@@ -50,6 +50,15 @@ export const elasticsearchConfigSchema = z.object({
   ELASTICSEARCH_URL: z.string().url().default('http://127.0.0.1:9200'),
   ELASTICSEARCH_USERNAME: z.string().optional(),
   ELASTICSEARCH_PASSWORD: z.string().optional(),
+  /** An API key (the base64 `encoded` value Elasticsearch returns); takes precedence over username/password. */
+  ELASTICSEARCH_API_KEY: z.string().optional(),
+  /** Elastic Cloud deployment id; replaces ELASTICSEARCH_URL. */
+  ELASTICSEARCH_CLOUD_ID: z.string().optional(),
+  /** PEM bundle of the CA that signs Elasticsearch's certificate, or its SHA-256 fingerprint (hex). */
+  ELASTICSEARCH_CA_FILE: z.string().optional(),
+  ELASTICSEARCH_CA_FINGERPRINT: z.string().optional(),
+  /** Replicas of the chunk and registry indices (0 on one node; at least 1 in production clusters). */
+  ES_NUMBER_OF_REPLICAS: z.coerce.number().int().min(0).default(0),
   /** Alias that reads and writes go through; the concrete index is `<alias>-000001`. */
   ES_INDEX_ALIAS: z.string().default('rag-chunks'),
   /** Alias of the document registry index (one record per document: version, status, progress). */

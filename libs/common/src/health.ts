@@ -5,6 +5,7 @@ import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec
 import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import type { Kafka } from 'kafkajs';
 import type { BaseConfig } from './config';
+import { registryConnection, registryRequest, type RegistryConnection } from './connections';
 import { ELASTICSEARCH, KAFKA, LIVENESS_PROBES, SERVICE_CONFIG } from './tokens';
 
 export type Dependency = 'kafka' | 'registry' | 'elasticsearch';
@@ -48,6 +49,7 @@ const HEALTH_BODY: SchemaObject = {
 @Controller()
 export class HealthController {
   private readonly admin;
+  private registryTarget?: RegistryConnection;
 
   constructor(
     private readonly health: HealthCheckService,
@@ -100,14 +102,15 @@ export class HealthController {
     }
   }
 
+  /** The answer names the failure (HTTP status or error code), never the URL or credentials. */
   private async registry(): Promise<HealthIndicatorResult> {
     const session = this.indicators.check('registry');
-    const url = (this.config as BaseConfig & { SCHEMA_REGISTRY_URL: string }).SCHEMA_REGISTRY_URL;
     try {
-      const res = await fetch(`${url}/subjects`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
-      return res.ok ? session.up() : session.down({ message: `HTTP ${res.status}` });
+      this.registryTarget ??= registryConnection(this.config);
+      const { status } = await registryRequest(this.registryTarget, 'GET', '/subjects', undefined, PROBE_TIMEOUT_MS);
+      return status >= 200 && status < 300 ? session.up() : session.down({ message: `HTTP ${status}` });
     } catch (err) {
-      return session.down({ message: (err as Error).message });
+      return session.down({ message: (err as NodeJS.ErrnoException).code ?? 'unreachable' });
     }
   }
 

@@ -8,3 +8,5 @@ export * from './tokens';
 export * from './service-core.module';
 export * from './bootstrap';
 export * from './errors';
+export * from './api-keys';
+export * from './connections';

@@ -36,6 +36,8 @@ export function createKafka(opts: {
   /** Replaces KAFKA_CLIENT_RETRY. */
   retry?: RetryOptions;
   socketFactory?: ISocketFactory;
+  /** TLS and SASL (kafkaSecurity(config)); plaintext without. */
+  security?: Pick<KafkaConfig, 'ssl' | 'sasl'>;
 }): Kafka {
   const config: KafkaConfig = {
     clientId: opts.clientId,
@@ -44,6 +46,7 @@ export function createKafka(opts: {
     logCreator: pinoLogCreator(opts.logger),
     // Ride out a broker restart or a leader fail-over (KAFKA_CLIENT_RETRY).
     retry: opts.retry ?? KAFKA_CLIENT_RETRY,
+    ...opts.security,
     ...(opts.socketFactory && { socketFactory: opts.socketFactory }),
   };
   return new Kafka(config);

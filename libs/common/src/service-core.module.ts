@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { type BaseConfig, elasticsearchConfigSchema, validateEnv } from './config';
 import { createElasticsearchClient } from './elasticsearch';
 import { type Dependency, HealthController, READINESS_DEPENDENCIES } from './health';
+import { kafkaSecurity, registryConnection } from './connections';
 import { createKafka } from './kafka';
 import { createRootLogger } from './logger';
 import { createMetricsRegistry, MetricsController } from './metrics';
@@ -45,9 +46,14 @@ export class ServiceCoreModule {
       { provide: LIVENESS_PROBES, useValue: [] as LivenessProbe[] },
       {
         provide: KAFKA,
-        useValue: createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? opts.service, logger }),
+        useValue: createKafka({
+          brokers: config.KAFKA_BROKERS,
+          clientId: config.KAFKA_CLIENT_ID ?? opts.service,
+          logger,
+          security: kafkaSecurity(config),
+        }),
       },
-      { provide: CONTRACT_SERDE, useValue: ContractSerde.connect(config.SCHEMA_REGISTRY_URL) },
+      { provide: CONTRACT_SERDE, useValue: ContractSerde.connect(registryConnection(config)) },
     ];
     if (opts.readiness.includes('elasticsearch')) {
       providers.push({

@@ -18,6 +18,7 @@ const documentSubmitted: DocumentSubmitted = {
   content: Buffer.from('# Handbook\n\nHello.', 'utf8'),
   source: 'http',
   metadata: { team: 'search', lang: 'en' },
+  tenant: 'acme',
   chunkSize: 256,
   chunkOverlap: 32,
   submittedAt: 1_767_614_400_123,
@@ -39,6 +40,7 @@ const chunk: Chunk = {
   slideStart: null,
   slideEnd: null,
   sheet: null,
+  tenant: 'acme',
   metadata: { team: 'search' },
   submittedAt: 1_767_614_400_123,
 };
@@ -59,6 +61,7 @@ const documentEvent: DocumentEvent = {
   source: 'http',
   contentType: 'text/markdown',
   contentHash: 'ab'.repeat(32),
+  tenant: 'acme',
   metadata: { team: 'search' },
 };
 
@@ -142,7 +145,7 @@ describe('Avro contracts match the TypeScript types', () => {
 describe('BACKWARD schema evolution', () => {
   it('DocumentEvent (DELETED, SUPERSEDED, document facts) reads events written with its first schema', () => {
     const current = recordSchema('DocumentEvent');
-    const added = ['title', 'source', 'contentType', 'contentHash', 'metadata'];
+    const added = ['title', 'source', 'contentType', 'contentHash', 'tenant', 'metadata'];
     const first = {
       ...current,
       fields: current.fields
@@ -155,9 +158,9 @@ describe('BACKWARD schema evolution', () => {
     };
     const writer = avro.Type.forSchema(first as unknown as Schema);
     const reader = typeOf('DocumentEvent');
-    const { title: _t, source: _s, contentType: _c, contentHash: _h, metadata: _m, ...old } = documentEvent;
+    const { title: _t, source: _s, contentType: _c, contentHash: _h, tenant: _n, metadata: _m, ...old } = documentEvent;
     const read = reader.fromBuffer(writer.toBuffer(old), reader.createResolver(writer));
-    expect(read).toEqual({ ...old, title: null, source: null, contentType: null, contentHash: null, metadata: {} });
+    expect(read).toEqual({ ...old, title: null, source: null, contentType: null, contentHash: null, tenant: null, metadata: {} });
   });
 
   const v1Schema = loadSchema('DocumentSubmitted') as unknown as RecordSchema;
@@ -179,8 +182,8 @@ describe('BACKWARD schema evolution', () => {
   });
 
   it('a v2 reader that adds a required field without default cannot read v1 records', () => {
-    const v2 = withField({ name: 'tenant', type: 'string' });
-    expect(() => v2.createResolver(v1)).toThrow(/tenant/);
+    const v2 = withField({ name: 'priorityClass', type: 'string' });
+    expect(() => v2.createResolver(v1)).toThrow(/priorityClass/);
   });
 
   it('the current schemas give every nullable field a null default, so the next version can rely on them', () => {

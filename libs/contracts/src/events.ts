@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { DocumentEvent, DocumentEventType, DocumentSubmitted } from './types';
+import { tenantOf, type DocumentEvent, type DocumentEventType, type DocumentSubmitted } from './types';
 
 /** What a lifecycle event needs besides its defaults; every producer builds events through `lifecycleEvent`. */
 export type LifecycleEventInit = Pick<DocumentEvent, 'documentId' | 'version'> & Partial<Omit<DocumentEvent, 'type'>>;
@@ -18,6 +18,7 @@ export function lifecycleEvent(type: DocumentEventType, init: LifecycleEventInit
     source: null,
     contentType: null,
     contentHash: null,
+    tenant: null,
     metadata: {},
     ...init,
   };
@@ -38,6 +39,7 @@ export function documentFacts(doc: DocumentSubmitted): LifecycleEventInit {
     source: doc.source,
     contentType: doc.contentType,
     contentHash: contentHash(doc.content),
+    tenant: tenantOf(doc),
     metadata: boundedMetadata(doc.metadata),
   };
 }

@@ -1,3 +1,4 @@
+import type { Agent } from 'node:https';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro, { type Type } from 'avsc';
 import { loadSchema, type ContractName } from './schemas';
@@ -27,6 +28,14 @@ export class RegistryUnavailableError extends Error {
 }
 
 const MAGIC_BYTE = 0;
+/** Where the registry is and how to reach it (see registryConnection in @rag/common). */
+export interface RegistryTarget {
+  url: string;
+  auth?: { username: string; password: string };
+  agent?: Agent;
+  autoRegister?: boolean;
+}
+
 const HEADER_SIZE = 5;
 
 /**
@@ -41,10 +50,16 @@ export class ContractSerde {
   private readonly resolvers = new Map<string, Type | ReturnType<Type['createResolver']>>();
   private readonly writerTypes = new Map<number, Promise<Type>>();
 
-  constructor(readonly registry: SchemaRegistry) {}
+  constructor(
+    readonly registry: SchemaRegistry,
+    /** false: only look up the ids of this build's schemas (they must have been registered, by provisioning). */
+    private readonly autoRegister = true,
+  ) {}
 
-  static connect(url: string): ContractSerde {
-    return new ContractSerde(new SchemaRegistry({ host: url, retry: { retries: 2 } }));
+  /** A URL, or a URL with basic auth, a TLS agent (private CA) and the registration mode. */
+  static connect(target: string | RegistryTarget): ContractSerde {
+    const { url, auth, agent, autoRegister } = typeof target === 'string' ? { url: target } : target;
+    return new ContractSerde(new SchemaRegistry({ host: url, auth, agent, retry: { retries: 2 } }), autoRegister ?? true);
   }
 
   readerType(name: ContractName): Type {
@@ -58,12 +73,22 @@ export class ContractSerde {
 
   /** Registers (idempotently) the contract's schema under `<topic>-value` and remembers its id for writing. */
   async registerWriter(name: ContractName, topic: string): Promise<number> {
-    const { id } = await this.registry.register(
-      { type: SchemaType.AVRO, schema: JSON.stringify(loadSchema(name)) },
-      { subject: valueSubject(topic) },
-    );
+    const schema = { type: SchemaType.AVRO, schema: JSON.stringify(loadSchema(name)) } as const;
+    const id = this.autoRegister
+      ? (await this.registry.register(schema, { subject: valueSubject(topic) })).id
+      : await this.lookUpWriter(name, topic, schema);
     this.writerIds.set(name, id);
     return id;
+  }
+
+  private async lookUpWriter(name: ContractName, topic: string, schema: { type: SchemaType.AVRO; schema: string }): Promise<number> {
+    try {
+      return await this.registry.getRegistryIdBySchema(valueSubject(topic), schema);
+    } catch (err) {
+      throw new Error(
+        `${name} is not registered under ${valueSubject(topic)} (SCHEMA_REGISTRY_AUTO_REGISTER=false: run provisioning first): ${(err as Error).message}`,
+      );
+    }
   }
 
   /** Encodes with the schema registered by `registerWriter`. Throws if the value does not match the schema. */

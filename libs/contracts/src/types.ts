@@ -5,6 +5,13 @@
  */
 export type Metadata = Record<string, string>;
 
+/** The tenant of documents that name none (producers writing straight to Kafka, records from before tenants). */
+export const DEFAULT_TENANT = 'default';
+
+export function tenantOf(record: { tenant?: string | null }): string {
+  return record.tenant ?? DEFAULT_TENANT;
+}
+
 export interface DocumentSubmitted {
   documentId: string;
   version: number;
@@ -12,6 +19,8 @@ export interface DocumentSubmitted {
   contentType: string;
   content: Buffer;
   source: string | null;
+  /** Owner of the document; null or absent = DEFAULT_TENANT. */
+  tenant?: string | null;
   metadata: Metadata;
   /** Per-document chunking; null or absent = the chunker's configured default. */
   chunkSize?: number | null;
@@ -40,6 +49,8 @@ export interface Chunk extends ChunkLocation {
   heading: string | null;
   /** Heading paths of the further sections merged into this chunk. */
   headings: string[];
+  /** The document's tenant (null in records written before tenants: DEFAULT_TENANT). */
+  tenant: string | null;
   metadata: Metadata;
   submittedAt: number;
 }
@@ -65,5 +76,6 @@ export interface DocumentEvent {
   source: string | null;
   contentType: string | null;
   contentHash: string | null;
+  tenant: string | null;
   metadata: Metadata;
 }

@@ -1,5 +1,14 @@
 import { IDEMPOTENT_PRODUCER } from '@rag/common';
-import { contractOfTopic, Headers, type ConsumerStage, type ContractSerde, type ContractName, type TopicNames } from '@rag/contracts';
+import {
+  contractOfTopic,
+  DEFAULT_TENANT,
+  Headers,
+  tenantOf,
+  type ConsumerStage,
+  type ContractSerde,
+  type ContractName,
+  type TopicNames,
+} from '@rag/contracts';
 import type { Kafka } from 'kafkajs';
 import { readDeadLetters, reasonOf, replayHeaders, type DeadLetter } from './dead-letter-reader';
 
@@ -42,6 +51,8 @@ export interface ReplayResult {
 export interface DeadLetterFilter {
   /** Only records of this document (the record key). */
   document?: string;
+  /** Only records of this tenant's documents (tombstones count as the default tenant's). */
+  tenant?: string;
 }
 
 /**
@@ -69,7 +80,7 @@ export class DeadLetters {
 
   async summary(stage: ConsumerStage, filter: DeadLetterFilter = {}): Promise<DeadLetterSummary> {
     const topic = this.topics.dlq(stage);
-    const records = select(await readDeadLetters(this.kafka, topic), filter.document);
+    const records = await this.select(stage, await readDeadLetters(this.kafka, topic), filter);
     const byReason = new Map<string, number>();
     for (const r of records) byReason.set(reasonOf(r), (byReason.get(reasonOf(r)) ?? 0) + 1);
     return {
@@ -82,7 +93,7 @@ export class DeadLetters {
   }
 
   async inspect(stage: ConsumerStage, options: DeadLetterFilter & { limit?: number } = {}): Promise<InspectedDeadLetter[]> {
-    const records = select(await readDeadLetters(this.kafka, this.topics.dlq(stage)), options.document);
+    const records = await this.select(stage, await readDeadLetters(this.kafka, this.topics.dlq(stage)), options);
     const chosen = records.slice(0, options.limit ?? 20);
     return Promise.all(
       chosen.map(async (r) => ({
@@ -105,9 +116,10 @@ export class DeadLetters {
   async replay(stage: ConsumerStage, options: DeadLetterFilter & { all?: boolean; dryRun?: boolean } = {}): Promise<ReplayResult> {
     const topic = this.topics.dlq(stage);
     const group = this.replayGroup(stage);
-    const fromScratch = options.all === true || options.document !== undefined;
+    // The replay group is shared: a replay of one document or one tenant must not move it past others' records.
+    const fromScratch = options.all === true || options.document !== undefined || options.tenant !== undefined;
     const records = await readDeadLetters(this.kafka, topic, fromScratch ? {} : { afterGroup: group });
-    const chosen = select(records, options.document);
+    const chosen = await this.select(stage, records, options);
     const plan = chosen.map((record) => ({ record, target: record.headers[Headers.originalTopic] ?? this.topics.input(stage) }));
     const result: ReplayResult = {
       topic,
@@ -157,6 +169,19 @@ export class DeadLetters {
     });
   }
 
+  private async select(stage: ConsumerStage, records: DeadLetter[], filter: DeadLetterFilter): Promise<DeadLetter[]> {
+    const ofDocument = filter.document ? records.filter((r) => r.key === filter.document) : records;
+    if (filter.tenant === undefined) return ofDocument;
+    const tenants = await Promise.all(ofDocument.map((r) => this.tenantOfRecord(stage, r)));
+    return ofDocument.filter((_, i) => tenants[i] === filter.tenant);
+  }
+
+  private async tenantOfRecord(stage: ConsumerStage, record: DeadLetter): Promise<string> {
+    if (record.value === null) return DEFAULT_TENANT;
+    const decoded = await this.decode(stage, record);
+    return tenantOf((decoded ?? {}) as { tenant?: string | null });
+  }
+
   private async decode(stage: ConsumerStage, record: DeadLetter): Promise<unknown> {
     const contract = this.contracts[record.headers[Headers.originalTopic] ?? this.topics.input(stage)];
     try {
@@ -193,8 +218,4 @@ export class DeadLetters {
       await admin.disconnect();
     }
   }
-}
-
-function select(records: DeadLetter[], document?: string): DeadLetter[] {
-  return document ? records.filter((r) => r.key === document) : records;
 }

@@ -30,6 +30,8 @@ export interface DocumentRecord {
   source: string | null;
   contentType: string | null;
   contentHash: string | null;
+  /** Owner (the API key tenant that submitted it, or the producer's `tenant` field). */
+  tenant: string;
   metadata: Metadata;
   chunkCount: number | null;
   indexedChunks: number;

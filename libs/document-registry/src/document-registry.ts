@@ -1,6 +1,6 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { QueryDslQueryContainer, SortResults } from '@elastic/elasticsearch/lib/api/types';
-import type { DocumentEvent } from '@rag/contracts';
+import { DEFAULT_TENANT, type DocumentEvent } from '@rag/contracts';
 import type { DocumentRecord, DocumentStatusName } from './document-record';
 import { foldEvents } from './fold';
 
@@ -14,6 +14,8 @@ export interface StoredRecord {
 export interface ListQuery {
   status?: DocumentStatusName;
   source?: string;
+  /** Only this tenant's documents. */
+  tenant?: string;
   limit: number;
   cursor?: string;
 }
@@ -62,6 +64,7 @@ export class DocumentRegistry {
     const filter: QueryDslQueryContainer[] = [];
     if (query.status) filter.push({ term: { status: query.status } });
     if (query.source) filter.push({ term: { source: query.source } });
+    if (query.tenant) filter.push(tenantFilter(query.tenant));
     const response = await this.es.search<DocumentRecord>({
       index: this.alias,
       size: query.limit,
@@ -137,4 +140,13 @@ function decodeCursor(cursor: string): SortResults {
     // falls through
   }
   throw new InvalidCursorError('cursor is not one this API returned');
+}
+
+/**
+ * Documents of one tenant. Records and chunks written before tenants existed have no `tenant`
+ * field: they belong to the default tenant.
+ */
+export function tenantFilter(tenant: string): QueryDslQueryContainer {
+  if (tenant !== DEFAULT_TENANT) return { term: { tenant } };
+  return { bool: { should: [{ term: { tenant } }, { bool: { must_not: { exists: { field: 'tenant' } } } }], minimum_should_match: 1 } };
 }

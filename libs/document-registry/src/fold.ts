@@ -1,4 +1,4 @@
-import type { DocumentEvent } from '@rag/contracts';
+import { tenantOf, type DocumentEvent } from '@rag/contracts';
 import { ChunkBitSet, MAX_FAILURES, MAX_HISTORY, type DocumentRecord, type DocumentStatusName } from './document-record';
 
 /** A lifecycle event and where it was read (null for the gateway's own acceptance, which has no offset yet). */
@@ -71,6 +71,7 @@ function emptyRecord(event: DocumentEvent): DocumentRecord {
     source: null,
     contentType: null,
     contentHash: null,
+    tenant: tenantOf(event),
     metadata: {},
     ...freshProgress(),
     createdAt: event.at,
@@ -183,6 +184,7 @@ function takeFacts(record: DocumentRecord, event: DocumentEvent): void {
   if (event.source !== null) record.source = event.source;
   if (event.contentType !== null) record.contentType = event.contentType;
   if (event.contentHash !== null) record.contentHash = event.contentHash;
+  if (event.tenant !== null) record.tenant = event.tenant;
   if (Object.keys(event.metadata).length > 0) record.metadata = event.metadata;
 }
 

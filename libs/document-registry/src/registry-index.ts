@@ -16,14 +16,14 @@ const stored = { type: 'object' as const, enabled: false };
  * The document registry index: one Elasticsearch document per pipeline document (`_id` =
  * documentId). Filterable fields are keywords/dates; progress bookkeeping is stored, not indexed.
  */
-export function registryIndexTemplate(alias: string) {
+export function registryIndexTemplate(alias: string, replicas = 0) {
   const names = registryIndexNames(alias);
   return {
     name: names.template,
     index_patterns: [names.pattern],
     priority: 100 + Math.min(alias.length, 1_000),
     template: {
-      settings: { number_of_shards: 1, number_of_replicas: 0, refresh_interval: '1s' },
+      settings: { number_of_shards: 1, number_of_replicas: replicas, refresh_interval: '1s' },
       mappings: {
         dynamic: 'strict' as const,
         properties: {
@@ -34,6 +34,7 @@ export function registryIndexTemplate(alias: string) {
           source: keyword,
           contentType: keyword,
           contentHash: keyword,
+          tenant: keyword,
           metadata: { type: 'flattened' as const },
           chunkCount: integer,
           indexedChunks: integer,
@@ -60,9 +61,9 @@ export function registryIndexTemplate(alias: string) {
 }
 
 /** Idempotently installs the registry template and, if missing, the first index behind the alias. */
-export async function ensureRegistryIndex(client: Client, alias: string): Promise<void> {
+export async function ensureRegistryIndex(client: Client, alias: string, replicas = 0): Promise<void> {
   const names = registryIndexNames(alias);
-  const template = registryIndexTemplate(alias);
+  const template = registryIndexTemplate(alias, replicas);
   await client.indices.putIndexTemplate(template);
   if (!(await client.indices.existsAlias({ name: alias }))) {
     try {
@@ -74,4 +75,5 @@ export async function ensureRegistryIndex(client: Client, alias: string): Promis
   }
   // Additive mapping changes reach indices created by an older template.
   await client.indices.putMapping({ index: alias, properties: template.template.mappings.properties });
+  await client.indices.putSettings({ index: alias, settings: { number_of_replicas: replicas } });
 }

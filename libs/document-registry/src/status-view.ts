@@ -1,4 +1,4 @@
-import type { Metadata } from '@rag/contracts';
+import { DEFAULT_TENANT, type Metadata } from '@rag/contracts';
 import type { DocumentRecord, DocumentStatusName } from './document-record';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -13,6 +13,7 @@ export interface DocumentStatus {
   source: string | null;
   contentType: string | null;
   contentHash: string | null;
+  tenant: string;
   metadata: Metadata;
   chunkCount: number | null;
   indexedChunks: number;
@@ -40,6 +41,7 @@ export function toDocumentStatus(record: DocumentRecord): DocumentStatus {
     source: record.source,
     contentType: record.contentType,
     contentHash: record.contentHash,
+    tenant: record.tenant ?? DEFAULT_TENANT,
     metadata: record.metadata,
     chunkCount: record.chunkCount,
     indexedChunks: record.indexedChunks,

@@ -1,5 +1,5 @@
 import { embeddingInput, embeddingKey } from '@rag/embedding';
-import type { ChunkLocation, EmbeddedChunk } from '@rag/contracts';
+import { tenantOf, type ChunkLocation, type EmbeddedChunk } from '@rag/contracts';
 
 /** The Elasticsearch document of a chunk (the `_id` is the chunk id). */
 export interface ChunkDocument extends ChunkLocation {
@@ -11,6 +11,7 @@ export interface ChunkDocument extends ChunkLocation {
   title: string | null;
   heading: string | null;
   headings: string[];
+  tenant: string;
   text: string;
   tokenCount: number;
   metadata: Record<string, string>;
@@ -32,6 +33,7 @@ export function toChunkDocument(chunk: EmbeddedChunk, indexedAt: number): ChunkD
     title: chunk.title,
     heading: chunk.heading,
     headings: chunk.headings,
+    tenant: tenantOf(chunk),
     pageStart: chunk.pageStart,
     pageEnd: chunk.pageEnd,
     slideStart: chunk.slideStart,

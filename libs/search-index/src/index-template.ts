@@ -10,7 +10,7 @@ export function indexNames(alias: string) {
  * analysed for BM25, ids and metadata are keywords for filters. `metadata` is `flattened`, so
  * arbitrary caller keys never cause a mapping explosion.
  */
-export function chunkIndexTemplate(alias: string, dimensions: number) {
+export function chunkIndexTemplate(alias: string, dimensions: number, replicas = 0) {
   const names = indexNames(alias);
   return {
     name: names.template,
@@ -21,7 +21,7 @@ export function chunkIndexTemplate(alias: string, dimensions: number) {
     template: {
       settings: {
         number_of_shards: 1,
-        number_of_replicas: 0,
+        number_of_replicas: replicas,
         // A chunk is reported indexed once a refresh made it searchable (the indexer waits for it).
         refresh_interval: '500ms',
       },
@@ -41,6 +41,7 @@ export function chunkIndexTemplate(alias: string, dimensions: number) {
           slideStart: { type: 'integer' as const },
           slideEnd: { type: 'integer' as const },
           sheet: { type: 'keyword' as const, ignore_above: 256 },
+          tenant: { type: 'keyword' as const },
           text: { type: 'text' as const },
           tokenCount: { type: 'integer' as const },
           metadata: { type: 'flattened' as const },
@@ -66,9 +67,9 @@ export function chunkIndexTemplate(alias: string, dimensions: number) {
  * Idempotently installs the template and, if the alias does not exist yet, creates the first
  * index with the alias as its write index. Fails if the existing index has other dimensions.
  */
-export async function ensureChunkIndex(client: Client, alias: string, dimensions: number): Promise<void> {
+export async function ensureChunkIndex(client: Client, alias: string, dimensions: number, replicas = 0): Promise<void> {
   const names = indexNames(alias);
-  await client.indices.putIndexTemplate(chunkIndexTemplate(alias, dimensions));
+  await client.indices.putIndexTemplate(chunkIndexTemplate(alias, dimensions, replicas));
   const exists = await client.indices.existsAlias({ name: alias });
   if (!exists) {
     try {
@@ -87,4 +88,6 @@ export async function ensureChunkIndex(client: Client, alias: string, dimensions
   }
   // Additive mapping changes (new fields) reach indices created by an older template.
   await client.indices.putMapping({ index: alias, properties: chunkIndexTemplate(alias, dimensions).template.mappings.properties });
+  // Replicas are a dynamic setting: existing indices follow ES_NUMBER_OF_REPLICAS too.
+  await client.indices.putSettings({ index: alias, settings: { number_of_replicas: replicas } });
 }

@@ -448,7 +448,7 @@ export class StageRunner<N extends ContractName> {
   private failedEvent(slot: Slot<ContractTypes[N]>, reason: string, now: number): Message | undefined {
     const documentId = slot.message.key?.toString('utf8');
     if (!documentId) return undefined;
-    const value = slot.value as { version?: number; submittedAt?: number } | undefined;
+    const value = slot.value as { version?: number; submittedAt?: number; tenant?: string | null } | undefined;
     const event = lifecycleEvent('FAILED', {
       documentId,
       version: value?.version ?? 0,
@@ -457,6 +457,8 @@ export class StageRunner<N extends ContractName> {
       chunkIndices: value && 'chunkIndex' in value ? [(value as { chunkIndex: number }).chunkIndex] : [],
       reason: reason.slice(0, 1_000),
       submittedAt: value?.submittedAt ?? null,
+      // A document whose first event is its failure (produced straight to Kafka) still gets its owner.
+      tenant: value?.tenant ?? null,
     });
     try {
       return { key: documentId, value: this.serde.encode('DocumentEvent', event) };

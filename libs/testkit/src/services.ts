@@ -64,7 +64,14 @@ export class ServiceProcess {
     mkdirSync(LOG_DIR, { recursive: true });
     const log = createWriteStream(this.logFile, { flags: 'a' });
     const child = spawn(process.execPath, [join(ROOT, 'dist', 'services', this.name, 'src', 'main.js')], {
-      env: { ...process.env, ...this.env, HTTP_PORT: String(this.port), HTTP_HOST: '127.0.0.1' },
+      // Tests and the benchmark run the gateway open unless they pass GATEWAY_AUTH (the auth tests do).
+      env: {
+        ...process.env,
+        ...(this.name === 'gateway' && { GATEWAY_AUTH: 'none' }),
+        ...this.env,
+        HTTP_PORT: String(this.port),
+        HTTP_HOST: '127.0.0.1',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.pipe(log);

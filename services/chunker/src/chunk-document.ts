@@ -1,5 +1,5 @@
 import { PermanentError } from '@rag/common';
-import { chunkId, type Chunk, type DocumentSubmitted } from '@rag/contracts';
+import { chunkId, tenantOf, type Chunk, type DocumentSubmitted } from '@rag/contracts';
 import { extractSections, type ExtractionLimits } from './formats';
 import type { RecursiveTokenSplitter, SectionPiece } from './text-splitter';
 
@@ -48,6 +48,7 @@ export function chunksOf(doc: DocumentSubmitted, pieces: DocumentPiece[]): Chunk
     slideStart: piece.slideStart,
     slideEnd: piece.slideEnd,
     sheet: piece.sheet,
+    tenant: tenantOf(doc),
     metadata: doc.metadata,
     submittedAt: doc.submittedAt,
   }));

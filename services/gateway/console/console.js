@@ -12,8 +12,20 @@ const el = (tag, attrs = {}, ...children) => {
 };
 const statusCell = (status) => el('span', { class: `status-${status}` }, status);
 
+// The API key lives in this tab's session only (sessionStorage), never in a URL or cookie.
+const KEY_STORAGE = 'rag-stream-api-key';
+$('#api-key').value = sessionStorage.getItem(KEY_STORAGE) ?? '';
+$('#api-key').addEventListener('change', (event) => {
+  sessionStorage.setItem(KEY_STORAGE, event.target.value.trim());
+  showError(null);
+});
+const authHeaders = () => {
+  const key = sessionStorage.getItem(KEY_STORAGE);
+  return key ? { authorization: `Bearer ${key}` } : {};
+};
+
 async function api(method, path, body) {
-  const init = { method, headers: {} };
+  const init = { method, headers: authHeaders() };
   if (body instanceof FormData) init.body = body;
   else if (body !== undefined) {
     init.body = JSON.stringify(body);
@@ -21,8 +33,36 @@ async function api(method, path, body) {
   }
   const res = await fetch(path, init);
   const answer = res.status === 204 ? null : await res.json();
+  if (res.status === 401) $('#api-key').focus();
   if (!res.ok) throw new Error(`${answer?.error ?? res.status}: ${answer?.message ?? res.statusText}`);
   return answer;
+}
+
+/**
+ * Server-Sent Events through fetch (EventSource cannot send an Authorization header): calls
+ * `onEvent(type, data)` per event until the stream ends or `onEvent` returns true.
+ */
+async function streamEvents(path, onEvent) {
+  const res = await fetch(path, { headers: { ...authHeaders(), accept: 'text/event-stream' } });
+  if (!res.ok || !res.body) throw new Error(`${res.status}: status stream refused`);
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let end;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const type = /^event: ?(.*)$/m.exec(block)?.[1] ?? 'message';
+      const data = [...block.matchAll(/^data: ?(.*)$/gm)].map((m) => m[1]).join('\n');
+      if (onEvent(type, data)) {
+        await reader.cancel();
+        return;
+      }
+    }
+  }
 }
 
 function showError(err) {
@@ -94,10 +134,10 @@ function upload(blob, name) {
 }
 
 function follow(documentId, version, cells) {
-  const events = new EventSource(`/v1/documents/${encodeURIComponent(documentId)}/events`);
-  events.addEventListener('status', (message) => {
-    const s = JSON.parse(message.data);
-    if (s.version !== version) return;
+  const onEvent = (type, data) => {
+    if (type !== 'status') return false;
+    const s = JSON.parse(data);
+    if (s.version !== version) return false;
     const total = s.chunkCount ?? 0;
     const stage =
       s.status === 'chunked' || s.status === 'indexing' ? `${s.status}: ${s.indexedChunks} of ${total} chunks indexed` : s.status;
@@ -110,10 +150,12 @@ function follow(documentId, version, cells) {
       : total
         ? `${stage} (${total} chunk${total === 1 ? '' : 's'})`
         : stage;
-    if (['indexed', 'failed', 'deleted'].includes(s.status)) {
-      events.close();
-      cells.retry.hidden = s.status !== 'failed';
-    }
+    const finished = ['indexed', 'failed', 'deleted'].includes(s.status);
+    if (finished) cells.retry.hidden = s.status !== 'failed';
+    return finished;
+  };
+  streamEvents(`/v1/documents/${encodeURIComponent(documentId)}/events`, onEvent).catch((err) => {
+    cells.detail.textContent = err.message;
   });
 }
 
@@ -201,7 +243,7 @@ async function search() {
           {},
           el('strong', {}, h.title ?? h.documentId),
           ' · ',
-          [`chunk ${h.chunkIndex}`, location(h), h.heading, `score ${h.score.toFixed(3)}`].filter(Boolean).join(' · '),
+          [`chunk ${h.chunkIndex}`, whereInFile(h), h.heading, `score ${h.score.toFixed(3)}`].filter(Boolean).join(' · '),
         ),
         highlight(h.text, words),
       ),
@@ -304,7 +346,7 @@ async function startPipeline() {
 route();
 
 /** Where a hit is in its file: "p. 7", "pp. 6–7", "slide 3", "sheet Parts" (null for text formats). */
-function location(hit) {
+function whereInFile(hit) {
   const span = (start, end, one, many) =>
     start == null ? null : start === end || end == null ? `${one} ${start}` : `${many} ${start}–${end}`;
   return (

@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { MulterModule } from '@nestjs/platform-express';
-import { ROOT_LOGGER, SERVICE_CONFIG, ServiceCoreModule } from '@rag/common';
+import { kafkaSecurity, ROOT_LOGGER, SERVICE_CONFIG, ServiceCoreModule } from '@rag/common';
 import type { Logger } from 'pino';
 import { EmbeddingModule } from '@rag/embedding';
 import { AdminController } from './admin/admin.controller';
+import { authProviders } from './auth/auth.providers';
 import { adminProviders } from './admin/admin.providers';
 import { DocumentSubmitter } from './documents/document-submitter';
 import { DocumentsController } from './documents/documents.controller';
@@ -39,12 +40,18 @@ import { StatusWatcher } from './status/status-watcher';
     StatusWatcher,
     SearchService,
     ...adminProviders,
+    ...authProviders,
     { provide: APP_FILTER, useClass: ApiErrorFilter },
     {
       provide: FENCED_PRODUCER_FACTORY,
       inject: [SERVICE_CONFIG, ROOT_LOGGER],
       useFactory: (cfg: GatewayConfig, logger: Logger) =>
-        fencedProducerFactory({ brokers: cfg.KAFKA_BROKERS, clientId: cfg.KAFKA_CLIENT_ID ?? 'gateway', logger }),
+        fencedProducerFactory({
+          brokers: cfg.KAFKA_BROKERS,
+          clientId: cfg.KAFKA_CLIENT_ID ?? 'gateway',
+          logger,
+          security: kafkaSecurity(cfg),
+        }),
     },
   ],
 })

@@ -115,6 +115,19 @@ describe('document formats end to end', () => {
     expect(hit.text).toContain(`Part: ${phrase}; Count: 7`);
   });
 
+  it('CSV: a row is found as one "header: value" line', async () => {
+    const phrase = distinctivePhrase(random);
+    const rows = [
+      'sku,name,warehouse',
+      ...Array.from({ length: 40 }, (_, i) => `${i},part ${i},"Hall ${i % 3}, shelf ${i}"`),
+      `99,${phrase},"Hall 9, shelf 99"`,
+    ];
+    const documentId = await uploadAccepted('stock.csv', Buffer.from(rows.join('\n')), 'text/csv');
+    expect(await finalStatus(documentId)).toMatchObject({ status: 'indexed' });
+    const [hit] = await pipeline.search({ query: phrase, k: 1, hybrid: true, filter: { documentId } });
+    expect(hit.text).toContain(`sku: 99; name: ${phrase}; warehouse: Hall 9, shelf 99`);
+  });
+
   it('DOCX produced straight to Kafka (any producer): headings become the chunk heading path', async () => {
     const phrase = distinctivePhrase(random);
     const docx = await docxFile([

@@ -1,5 +1,21 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Inject, OnModuleDestroy, Param, Post, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Delete,
+  ForbiddenException,
+  Get,
+  HttpCode,
+  Inject,
+  OnModuleDestroy,
+  Param,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ALL_TENANTS, type Principal } from '@rag/common';
+import { ApiKeyGuard, CurrentPrincipal, RequireScopes } from '../auth/api-key.guard';
 import { CONSUMER_STAGES, type ConsumerStage } from '@rag/contracts';
 import type { DeadLetters } from '@rag/dead-letters';
 import { stageRates, type PipelineInsight, type PipelineSnapshot } from '@rag/pipeline-insight';
@@ -11,6 +27,11 @@ const stageSchema = z.enum(CONSUMER_STAGES as [ConsumerStage, ...ConsumerStage[]
 const replaySchema = z
   .object({ document: z.string().min(1).optional(), all: z.boolean().optional(), dryRun: z.boolean().optional() })
   .strict();
+
+/** Dead letters of the caller's tenant only; operator keys (tenant "*") see every tenant's. */
+function tenantScope(principal: Principal): string | undefined {
+  return principal.tenant === ALL_TENANTS ? undefined : principal.tenant;
+}
 
 function stageOf(value: string): ConsumerStage {
   const parsed = stageSchema.safeParse(value);
@@ -24,7 +45,11 @@ function stageOf(value: string): ConsumerStage {
  * the pipeline's live state read from Kafka (the same as `rag-stream top`).
  */
 @ApiTags('admin')
+@ApiBearerAuth()
+@ApiErrors(401, 403, 429)
 @Controller('v1/admin')
+@UseGuards(ApiKeyGuard)
+@RequireScopes('admin')
 export class AdminController implements OnModuleDestroy {
   private previous?: PipelineSnapshot;
 
@@ -41,16 +66,25 @@ export class AdminController implements OnModuleDestroy {
   @ApiOperation({ summary: "Every stage's dead letters: counts by reason" })
   @ApiOkResponse({ schema: { type: 'array', items: { type: 'object' } } })
   @ApiErrors()
-  summaries() {
-    return Promise.all(CONSUMER_STAGES.map((stage) => this.deadLetters.summary(stage)));
+  summaries(@CurrentPrincipal() principal: Principal) {
+    return Promise.all(CONSUMER_STAGES.map((stage) => this.deadLetters.summary(stage, { tenant: tenantScope(principal) })));
   }
 
   @Get('dead-letters/:stage/records')
   @ApiOperation({ summary: "A stage's dead letters, decoded, with their failure headers" })
   @ApiOkResponse({ schema: { type: 'array', items: { type: 'object' } } })
   @ApiErrors(400)
-  records(@Param('stage') stage: string, @Query('limit') limit?: string, @Query('document') document?: string) {
-    return this.deadLetters.inspect(stageOf(stage), { document, limit: Math.min(Number(limit ?? 50) || 50, 500) });
+  records(
+    @CurrentPrincipal() principal: Principal,
+    @Param('stage') stage: string,
+    @Query('limit') limit?: string,
+    @Query('document') document?: string,
+  ) {
+    return this.deadLetters.inspect(stageOf(stage), {
+      document,
+      tenant: tenantScope(principal),
+      limit: Math.min(Number(limit ?? 50) || 50, 500),
+    });
   }
 
   @Post('dead-letters/:stage/replay')
@@ -58,18 +92,21 @@ export class AdminController implements OnModuleDestroy {
   @ApiOperation({ summary: 'Produce dead letters back to the topic they failed on (attempts reset)' })
   @ApiOkResponse({ schema: { type: 'object' } })
   @ApiErrors(400)
-  replay(@Param('stage') stage: string, @Body() body: unknown) {
+  replay(@CurrentPrincipal() principal: Principal, @Param('stage') stage: string, @Body() body: unknown) {
     const parsed = replaySchema.safeParse(body ?? {});
     if (!parsed.success)
       throw new BadRequestException({ error: 'invalid_request', message: parsed.error.issues.map((i) => i.message).join('; ') });
-    return this.deadLetters.replay(stageOf(stage), parsed.data);
+    return this.deadLetters.replay(stageOf(stage), { ...parsed.data, tenant: tenantScope(principal) });
   }
 
   @Delete('dead-letters/:stage')
   @ApiOperation({ summary: "Delete every record of a stage's DLQ; `?confirm=<stage>` is required" })
   @ApiOkResponse({ schema: { type: 'object' } })
   @ApiErrors(400)
-  purge(@Param('stage') stage: string, @Query('confirm') confirm?: string) {
+  purge(@CurrentPrincipal() principal: Principal, @Param('stage') stage: string, @Query('confirm') confirm?: string) {
+    // Kafka deletes whole partition prefixes: a purge takes every tenant's records, so only operators may.
+    if (principal.tenant !== ALL_TENANTS)
+      throw new ForbiddenException({ error: 'forbidden', message: 'purging a dead-letter topic needs an operator key (tenant "*")' });
     const checked = stageOf(stage);
     if (confirm !== checked)
       throw new BadRequestException({ error: 'confirmation_required', message: `pass ?confirm=${checked} to purge` });

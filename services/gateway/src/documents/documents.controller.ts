@@ -17,20 +17,35 @@ import {
   Sse,
   UnsupportedMediaTypeException,
   UploadedFile,
+  UseGuards,
   UseInterceptors,
+  HttpException,
+  HttpStatus,
   type MessageEvent,
 } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
-import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ROOT_LOGGER, SERVICE_CONFIG } from '@rag/common';
 import {
   baseContentType,
   CONTENT_TYPES,
   contentMismatch,
+  DEFAULT_TENANT,
   FORMAT_NAMES,
   isBinaryContentType,
   resolveUploadContentType,
   sniffContent,
+  tenantOf,
   type BinaryContentType,
   type ContentType,
   type DocumentSubmitted,
@@ -38,7 +53,9 @@ import {
 import { DocumentRegistry, InvalidCursorError, toDocumentStatus, versionStatus } from '@rag/document-registry';
 import type { Logger } from 'pino';
 import type { Request } from 'express';
-import { map, type Observable } from 'rxjs';
+import { finalize, interval, map, merge, Subject, takeUntil, timer, type Observable } from 'rxjs';
+import { ALL_TENANTS, type Principal } from '@rag/common';
+import { ApiKeyGuard, canAccess, CurrentPrincipal, RequireScopes, writeTenant } from '../auth/api-key.guard';
 import type { z, ZodTypeAny } from 'zod';
 import type { GatewayConfig } from '../gateway.config';
 import { ApiErrors } from '../openapi/api-errors.decorator';
@@ -74,9 +91,15 @@ const DOCUMENTED = submitSchemas({ maxEntries: 64, maxKeyBytes: 256, maxValueByt
 const documentId = ApiParam({ name: 'id', description: 'the documentId' });
 
 @ApiTags('documents')
+@ApiBearerAuth()
+@ApiErrors(401, 403, 429)
 @Controller('v1/documents')
+@UseGuards(ApiKeyGuard)
+@RequireScopes('ingest', 'search', 'admin')
 export class DocumentsController {
   private readonly schemas: SubmitSchemas;
+  /** Open status streams per API key (SSE_MAX_STREAMS_PER_KEY). */
+  private readonly openStreams = new Map<string, number>();
 
   constructor(
     private readonly submitter: DocumentSubmitter,
@@ -124,7 +147,13 @@ export class DocumentsController {
   })
   @ApiAcceptedResponse({ description: 'accepted: Kafka acknowledged the document', schema: ACCEPTED })
   @ApiErrors(400, 409, 413, 415, 503)
-  async submit(@Req() req: Request, @Body() body: unknown, @UploadedFile() file?: Express.Multer.File): Promise<AcceptedResponse> {
+  @RequireScopes('ingest')
+  async submit(
+    @Req() req: Request,
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: unknown,
+    @UploadedFile() file?: Express.Multer.File,
+  ): Promise<AcceptedResponse> {
     const mediaType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     const doc =
       mediaType === 'multipart/form-data'
@@ -138,6 +167,7 @@ export class DocumentsController {
         message: `send multipart/form-data with a "file" field or application/json, not "${mediaType || 'nothing'}"`,
       });
     }
+    doc.tenant = writeTenant(principal);
     await this.rejectStaleVersion(doc);
     const accepted = await this.submitter.submit(doc);
     try {
@@ -158,10 +188,11 @@ export class DocumentsController {
   @ApiQuery({ name: 'cursor', required: false, type: String, description: 'nextCursor of the previous page' })
   @ApiOkResponse({ schema: DOCUMENT_LIST })
   @ApiErrors(400)
-  async list(@Query() query: unknown) {
+  async list(@CurrentPrincipal() principal: Principal, @Query() query: unknown) {
     const { status, source, limit, cursor } = parse(listQuerySchema, query);
+    const tenant = principal.tenant === ALL_TENANTS ? undefined : principal.tenant;
     try {
-      const page = await this.registry.list({ status, source, limit, cursor });
+      const page = await this.registry.list({ status, source, limit, cursor, tenant });
       return { documents: page.documents.map(toDocumentStatus), nextCursor: page.nextCursor };
     } catch (err) {
       if (err instanceof InvalidCursorError) throw new BadRequestException({ error: 'invalid_cursor', message: err.message });
@@ -176,9 +207,9 @@ export class DocumentsController {
   @ApiQuery({ name: 'version', required: false, type: Number })
   @ApiOkResponse({ schema: DOCUMENT_STATUS })
   @ApiErrors(400, 404)
-  async status(@Param('id') id: string, @Query() query: unknown) {
+  async status(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() query: unknown) {
     const { version } = parse(statusQuerySchema, query);
-    const stored = await this.registry.get(id);
+    const stored = await this.visible(principal, id);
     const answer = stored && (version === undefined ? toDocumentStatus(stored.record) : versionStatus(stored.record, version));
     if (!answer) {
       const what = version === undefined ? `document ${id}` : `version ${version} of document ${id}`;
@@ -195,8 +226,8 @@ export class DocumentsController {
     schema: { type: 'object', properties: { version: { type: 'integer' }, chunks: { type: 'array', items: { type: 'object' } } } },
   })
   @ApiErrors(404)
-  async chunks(@Param('id') id: string) {
-    const stored = await this.registry.get(id);
+  async chunks(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    const stored = await this.visible(principal, id);
     const version = stored?.record.searchableVersion;
     if (version === null || version === undefined)
       throw new NotFoundException({ error: 'not_found', message: `document ${id} has no searchable version` });
@@ -210,8 +241,9 @@ export class DocumentsController {
   @documentId
   @ApiAcceptedResponse({ description: 'the delete is on its way through the pipeline', schema: ACCEPTED })
   @ApiErrors(404, 503)
-  async delete(@Req() req: Request, @Param('id') id: string): Promise<AcceptedResponse> {
-    const stored = await this.registry.get(id);
+  @RequireScopes('admin')
+  async delete(@Req() req: Request, @CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<AcceptedResponse> {
+    const stored = await this.visible(principal, id);
     if (!stored) throw new NotFoundException({ error: 'not_found', message: `no document ${id} is known` });
     await this.submitter.delete(id, stored.record.version);
     return { documentId: id, version: stored.record.version, status: 'deleting', statusUrl: this.statusUrl(req, id) };
@@ -225,15 +257,54 @@ export class DocumentsController {
     description: '`event: status` messages whose data is the document status (JSON)',
     content: { 'text/event-stream': { schema: { type: 'string' } } },
   })
-  @ApiErrors()
-  events(@Param('id') id: string): Observable<MessageEvent> {
-    return this.watcher.watch(id).pipe(map((status) => ({ type: 'status', data: status })));
+  @ApiErrors(404)
+  async events(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<Observable<MessageEvent>> {
+    if (!(await this.visible(principal, id))) throw new NotFoundException({ error: 'not_found', message: `no document ${id} is known` });
+    const open = this.openStreams.get(principal.keyId) ?? 0;
+    if (open >= this.config.SSE_MAX_STREAMS_PER_KEY) {
+      throw new HttpException(
+        { error: 'too_many_streams', message: `key ${principal.keyId} has ${open} open status streams (SSE_MAX_STREAMS_PER_KEY)` },
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
+    }
+    this.openStreams.set(principal.keyId, open + 1);
+    // Heartbeats keep idle streams open through proxies and stop with the status stream; no
+    // stream outlives SSE_MAX_DURATION_MS (EventSource clients reconnect).
+    const statusDone = new Subject<void>();
+    const heartbeats = interval(this.config.SSE_HEARTBEAT_MS).pipe(
+      map((): MessageEvent => ({ type: 'heartbeat', data: '' })),
+      takeUntil(statusDone),
+    );
+    const status = this.watcher.watch(id).pipe(
+      map((value): MessageEvent => ({ type: 'status', data: value })),
+      finalize(() => statusDone.next()),
+    );
+    return merge(heartbeats, status).pipe(
+      takeUntil(timer(this.config.SSE_MAX_DURATION_MS)),
+      finalize(() => {
+        const left = (this.openStreams.get(principal.keyId) ?? 1) - 1;
+        if (left > 0) this.openStreams.set(principal.keyId, left);
+        else this.openStreams.delete(principal.keyId);
+      }),
+    );
+  }
+
+  /** The registry record if the caller's tenant may see it; another tenant's document is "not found". */
+  private async visible(principal: Principal, id: string) {
+    const stored = await this.registry.get(id);
+    return stored && canAccess(principal, stored.record.tenant) ? stored : undefined;
   }
 
   /** A caller-chosen version must be newer than what the registry holds (or the same, to re-send it). */
   private async rejectStaleVersion(doc: DocumentSubmitted): Promise<void> {
     const current = (await this.registry.get(doc.documentId))?.record;
     if (!current) return;
+    if ((current.tenant ?? DEFAULT_TENANT) !== tenantOf(doc)) {
+      throw new ConflictException({
+        error: 'document_id_taken',
+        message: `documentId ${doc.documentId} is used by another tenant; choose another`,
+      });
+    }
     const deleted = current.deletedVersion !== null && doc.version <= current.deletedVersion;
     if (doc.version < current.version || deleted) {
       throw new ConflictException({

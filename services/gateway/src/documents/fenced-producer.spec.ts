@@ -19,7 +19,8 @@ describe('fenceableSockets', () => {
 
   const open = (socketFactory: ReturnType<typeof fenceableSockets>['socketFactory']) =>
     new Promise<Socket>((resolve, reject) => {
-      const socket = socketFactory({ host: '127.0.0.1', port, ssl: {}, onConnect: () => resolve(socket) });
+      // kafkajs passes its `ssl` setting, undefined for plaintext (any object means TLS).
+      const socket = socketFactory({ host: '127.0.0.1', port, ssl: undefined as never, onConnect: () => resolve(socket) });
       socket.once('error', reject);
     });
 

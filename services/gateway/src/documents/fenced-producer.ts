@@ -1,6 +1,7 @@
-import { connect, Socket } from 'node:net';
+import { connect, isIP, Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { createKafka, IDEMPOTENT_PRODUCER } from '@rag/common';
-import type { ISocketFactory, Producer } from 'kafkajs';
+import type { ISocketFactory, KafkaConfig, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 
 // kafkajs' own socket factory sets the same keep-alive.
@@ -32,13 +33,16 @@ export const FENCED_PRODUCER_FACTORY = Symbol('FENCED_PRODUCER_FACTORY');
 export function fenceableSockets(): { socketFactory: ISocketFactory; fence(): void } {
   const sockets = new Set<Socket>();
   let fenced = false;
-  const socketFactory: ISocketFactory = ({ host, port, onConnect }) => {
+  const socketFactory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
     if (fenced) {
       const refused = new Socket();
       process.nextTick(() => refused.destroy(new Error('producer fenced after a failed send')));
       return refused;
     }
-    const socket = connect({ host, port }, onConnect);
+    // kafkajs passes its `ssl` option here: TLS (and mTLS) as its own socket factory does it.
+    const socket = ssl
+      ? tlsConnect({ host, port, ...(isIP(host) ? {} : { servername: host }), ...(typeof ssl === 'object' ? ssl : {}) }, onConnect)
+      : connect({ host, port }, onConnect);
     socket.setKeepAlive(true, KEEP_ALIVE_MS);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -53,7 +57,12 @@ export function fenceableSockets(): { socketFactory: ISocketFactory; fence(): vo
   };
 }
 
-export function fencedProducerFactory(opts: { brokers: string[]; clientId: string; logger: Logger }): FencedProducerFactory {
+export function fencedProducerFactory(opts: {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  security?: Pick<KafkaConfig, 'ssl' | 'sasl'>;
+}): FencedProducerFactory {
   return () => {
     const { socketFactory, fence } = fenceableSockets();
     const producer = createKafka({ ...opts, retry: PRODUCER_RETRY, socketFactory }).producer(IDEMPOTENT_PRODUCER);

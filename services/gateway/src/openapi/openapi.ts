@@ -7,9 +7,11 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setTitle('rag-stream gateway')
     .setDescription(
       'Document ingestion for RAG: submit, follow, list and delete documents; search their chunks. ' +
-        'Every error answers `{error, message}`.',
+        'Every error answers `{error, message}`. API routes need an API key (`Authorization: Bearer <key>`) ' +
+        'with the scope the route names: ingest, search or admin.',
     )
     .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'an API key: rsk_<id>_<secret>' })
     .build();
   return SwaggerModule.createDocument(app, config);
 }

@@ -3,6 +3,7 @@ import type { QueryDslQueryContainer } from '@elastic/elasticsearch/lib/api/type
 import { BadGatewayException, Inject, Injectable } from '@nestjs/common';
 import { ELASTICSEARCH, SERVICE_CONFIG } from '@rag/common';
 import { EMBEDDING_PROVIDER, type EmbeddingProvider } from '@rag/embedding';
+import { tenantFilter } from '@rag/document-registry';
 import type { ChunkDocument } from '@rag/search-index';
 import type { GatewayConfig } from '../gateway.config';
 import type { SearchHit, SearchRequest } from './search.dto';
@@ -16,11 +17,12 @@ export class SearchService {
     @Inject(SERVICE_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  async search(request: SearchRequest): Promise<{ hits: SearchHit[]; took: number; model: string }> {
+  /** `tenant`: only that tenant's chunks (undefined: every tenant's, for operator keys). */
+  async search(request: SearchRequest, tenant?: string): Promise<{ hits: SearchHit[]; took: number; model: string }> {
     const k = request.k ?? this.config.SEARCH_DEFAULT_K;
     const [vector] = await this.provider.embed([request.query]);
     if (vector instanceof Error) throw new BadGatewayException({ error: 'embedding_failed', message: vector.message });
-    const filter = this.filters(request);
+    const filter = [...this.filters(request), ...(tenant === undefined ? [] : [tenantFilter(tenant)])];
     const response = await this.es.search<ChunkDocument>({
       index: this.config.ES_INDEX_ALIAS,
       size: k,
