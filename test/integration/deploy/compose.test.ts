@@ -28,8 +28,12 @@ function composeCommand(): string[] | undefined {
 }
 
 /** The file as compose resolves it (anchors, merges, defaults): what an engine would run. */
-function composeConfig(cmd: string[]): string {
-  return execFileSync(cmd[0], [...cmd.slice(1), '-f', join(ROOT, 'docker-compose.yml'), 'config'], { encoding: 'utf8' });
+function composeConfig(cmd: string[], env: Record<string, string> = { GRAFANA_ADMIN_PASSWORD: 'test-only' }): string {
+  return execFileSync(cmd[0], [...cmd.slice(1), '-f', join(ROOT, 'docker-compose.yml'), 'config'], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 describeWithTool('docker-compose', 'docker-compose.yml', () => {
@@ -42,6 +46,22 @@ describeWithTool('docker-compose', 'docker-compose.yml', () => {
     for (const service of [...LONG_RUNNING, 'provision']) {
       expect(out).toMatch(new RegExp(`^  ${service}:`, 'm'));
     }
+  });
+
+  it('publishes ports on 127.0.0.1 only, and Grafana has no default password and no anonymous access', () => {
+    if (!cmd) throw new Error('no compose command');
+    const resolved = parse(composeConfig(cmd)) as {
+      services: Record<string, { ports?: (string | { host_ip?: string })[]; environment?: Record<string, string> }>;
+    };
+    // docker-compose (Debian) prints `127.0.0.1:9200:9200/tcp`, the compose plugin `{host_ip, published, target}`.
+    const hostIp = (p: string | { host_ip?: string }) => (typeof p === 'string' ? /^(\d+\.\d+\.\d+\.\d+):/.exec(p)?.[1] : p.host_ip);
+    const published = Object.entries(resolved.services).flatMap(([name, svc]) =>
+      (svc.ports ?? []).map((p) => ({ name, hostIp: hostIp(p) })),
+    );
+    expect(published.length).toBeGreaterThan(3);
+    for (const port of published) expect(port).toEqual({ name: port.name, hostIp: '127.0.0.1' });
+    expect(resolved.services.grafana.environment?.GF_AUTH_ANONYMOUS_ENABLED).toBe('false');
+    expect(() => composeConfig(cmd, { GRAFANA_ADMIN_PASSWORD: '' })).toThrow(/GRAFANA_ADMIN_PASSWORD/);
   });
 
   it('gives every long-running service a health check and starts the pipeline only after provisioning', () => {
