@@ -19,6 +19,8 @@ report_skips() {
 }
 trap report_skips EXIT
 cd "$REPO"
+log "dependency advisories"
+bash "$REPO/scripts/audit.sh"
 log "type check and lint"
 npx tsc --noEmit -p tsconfig.json
 npx eslint .
