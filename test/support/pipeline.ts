@@ -312,18 +312,39 @@ export class Pipeline {
 
   async waitForStatus(documentIds: string[], wanted: string, timeoutMs = 120_000): Promise<void> {
     const pending = new Set(documentIds);
-    await waitFor(
-      `${pending.size} documents to be ${wanted}`,
-      async () => {
-        for (const id of [...pending]) {
-          const s = await this.status(id);
-          if (s?.status === wanted) pending.delete(id);
-        }
-        return pending.size === 0;
-      },
-      timeoutMs,
-      500,
-    );
+    const last = new Map<string, string>();
+    try {
+      await waitFor(
+        `${pending.size} documents to be ${wanted}`,
+        async () => {
+          for (const id of [...pending]) {
+            const s = await this.status(id);
+            last.set(id, s?.status ?? 'unknown');
+            if (s?.status === wanted) pending.delete(id);
+          }
+          return pending.size === 0;
+        },
+        timeoutMs,
+        500,
+      );
+    } catch (error) {
+      // Say where the stragglers are and what the services last complained about: a CI log is
+      // often all there is to go on.
+      const byStatus = new Map<string, number>();
+      for (const id of pending) byStatus.set(last.get(id) ?? 'unknown', (byStatus.get(last.get(id) ?? 'unknown') ?? 0) + 1);
+      const stuck = [...byStatus].map(([status, n]) => `${n} ${status}`).join(', ');
+      throw new Error(`${(error as Error).message}\nstill waiting: ${stuck} (e.g. ${[...pending].slice(0, 3).join(', ')})\n${this.recentComplaints()}`);
+    }
+  }
+
+  /** The last warnings and errors each service logged (tests print them when a wait times out). */
+  recentComplaints(perService = 6): string {
+    const lines: string[] = [];
+    for (const [key, service] of this.services) {
+      const complaints = service.recentLogLines(perService, (entry) => entry.level === 'warn' || entry.level === 'error' || Number(entry.level) >= 40);
+      lines.push(`${key} (${service.logFile}):`, ...complaints.map((l) => `  ${l}`));
+    }
+    return lines.join('\n');
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { ConsumerStage } from '@rag/contracts';
@@ -118,6 +118,25 @@ export class ServiceProcess {
 
   resume(): void {
     if (this.running) this.child!.kill('SIGCONT');
+  }
+
+  /** The last `n` structured log entries that `keep` accepts, one short line each. */
+  recentLogLines(n: number, keep: (entry: Record<string, unknown>) => boolean): string[] {
+    if (!existsSync(this.logFile)) return [];
+    const entries: string[] = [];
+    for (const line of readFileSync(this.logFile, 'utf8').split('\n')) {
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      if (!keep(entry)) continue;
+      const err = entry.err as { message?: string } | undefined;
+      const detail = err?.message ?? (typeof entry.error === 'string' ? entry.error : '');
+      entries.push(`${String(entry.time)} ${String(entry.level)} ${String(entry.msg)}${detail ? ` (${detail.slice(0, 200)})` : ''}`);
+    }
+    return entries.slice(-n);
   }
 
   /** SIGTERM: graceful shutdown; resolves with the exit code. */
