@@ -2,7 +2,8 @@
 # The system tools some integration tests drive, installed from Debian's packages when missing
 # (as root with apt-get): prometheus/promtool (deploy/monitoring), docker-compose (compose file,
 # validated offline, no engine), go (builds kustomize for deploy/k8s), redis-server (the bench's
-# BullMQ baseline in the bench smoke test), chromium (the web console's browser test). What cannot be installed is listed in
+# BullMQ baseline in the bench smoke test), chromium (the web console's browser test), nginx (the
+# TLS and basic-auth front of the registry in the secured stack test, STACK_SECURE=1). What cannot be installed is listed in
 # RAG_TEST_MISSING_TOOLS: the tests that need it skip with that reason, counted at the end.
 # With RAG_TEST_REQUIRE_ALL_TOOLS=1 (CI) a missing tool is an error instead.
 
@@ -10,6 +11,7 @@ have_tool() {
   case "$1" in
     prometheus) [ -x "$(command -v prometheus)" ] && [ -x "$(command -v promtool)" ] ;;
     docker-compose) command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 ;;
+    nginx) command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] ;;
     *) command -v "$1" >/dev/null 2>&1 ;;
   esac
 }
@@ -17,13 +19,14 @@ have_tool() {
 debian_package() {
   case "$1" in
     go) echo golang-go ;;
+    nginx) echo nginx-light ;;
     *) echo "$1" ;;
   esac
 }
 
 ensure_test_tools() {
   local missing=() tool apt_updated=""
-  for tool in prometheus docker-compose go redis-server chromium; do
+  for tool in prometheus docker-compose go redis-server chromium nginx; do
     have_tool "$tool" && continue
     if { [ "$(id -u)" = 0 ] || sudo -n true 2>/dev/null; } && command -v apt-get >/dev/null 2>&1; then
       local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo -n"

@@ -8,10 +8,21 @@
  * means a client can actually work against it.
  *
  * Usage: node kafka-ready.cjs [host:port]    exit 0 = ready, 1 = not ready (reason on stderr)
+ * A secured broker (STACK_SECURE=1): KAFKA_READY_SASL_USERNAME / _PASSWORD (SCRAM-SHA-512)
+ * and KAFKA_READY_CA_FILE (TLS with that CA).
  */
 'use strict';
 
+const { readFileSync } = require('node:fs');
 const { Kafka, logLevel } = require('kafkajs');
+
+const env = process.env;
+const security = env.KAFKA_READY_SASL_USERNAME
+  ? {
+      ssl: { ca: [readFileSync(env.KAFKA_READY_CA_FILE, 'utf8')] },
+      sasl: { mechanism: 'scram-sha-512', username: env.KAFKA_READY_SASL_USERNAME, password: env.KAFKA_READY_SASL_PASSWORD },
+    }
+  : {};
 
 const broker = process.argv[2] || '127.0.0.1:9092';
 const kafka = new Kafka({
@@ -21,6 +32,7 @@ const kafka = new Kafka({
   connectionTimeout: 2000,
   requestTimeout: 5000,
   retry: { retries: 0 },
+  ...security,
 });
 const admin = kafka.admin();
 

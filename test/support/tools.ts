@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 /** System tools some tests drive; scripts/test-tools.sh installs them from Debian's packages. */
-export type SystemTool = 'prometheus' | 'docker-compose' | 'go' | 'redis-server' | 'chromium';
+export type SystemTool = 'prometheus' | 'docker-compose' | 'go' | 'redis-server' | 'chromium' | 'nginx';
 
 function installed(tool: SystemTool): boolean {
   const found = (cmd: string, args: string[] = ['--version']) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
@@ -18,6 +18,8 @@ function installed(tool: SystemTool): boolean {
       return found('redis-server');
     case 'chromium':
       return found('chromium') || found('chromium-browser');
+    case 'nginx':
+      return found('nginx', ['-v']) || found('/usr/sbin/nginx', ['-v']);
   }
 }
 

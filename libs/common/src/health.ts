@@ -28,6 +28,22 @@ function withTimeout<T>(promise: Promise<T>, ms = PROBE_TIMEOUT_MS): Promise<T> 
   });
 }
 
+/** Why Kafka refused, in a few words (an auth failure, a socket error code, a timeout). */
+export function kafkaFailure(err: unknown): string {
+  const error = err as Error & { code?: string; cause?: unknown };
+  if (error.name === 'KafkaJSSASLAuthenticationError') return 'authentication failed';
+  if (error.name === 'KafkaJSNumberOfRetriesExceeded' && error.cause) return kafkaFailure(error.cause);
+  if (typeof error.code === 'string') return error.code;
+  return error.message?.startsWith('timed out') ? error.message : (error.name ?? 'unreachable');
+}
+
+/** Why Elasticsearch refused: its HTTP status, else the client's error name or socket code. */
+export function elasticsearchFailure(err: unknown): string {
+  const error = err as Error & { meta?: { statusCode?: number }; code?: string; cause?: { code?: string } };
+  if (error.meta?.statusCode) return `HTTP ${error.meta.statusCode}`;
+  return error.cause?.code ?? error.code ?? error.name ?? 'unreachable';
+}
+
 /**
  * `/healthz`, liveness: the process works (for a stage: its consumer has not crashed for good).
  * `/readyz`, readiness: liveness plus every dependency answers (Kafka, the registry, Elasticsearch
@@ -98,7 +114,7 @@ export class HealthController {
       const cluster = await withTimeout(this.admin.describeCluster());
       return session.up({ brokers: cluster.brokers.length });
     } catch (err) {
-      return session.down({ message: (err as Error).message });
+      return session.down({ message: kafkaFailure(err) });
     }
   }
 
@@ -122,7 +138,7 @@ export class HealthController {
       const health = await this.elasticsearch.cluster.health({}, { requestTimeout: PROBE_TIMEOUT_MS });
       return health.status === 'red' ? session.down({ message: 'cluster status red' }) : session.up({ cluster: health.status });
     } catch (err) {
-      return session.down({ message: (err as Error).message });
+      return session.down({ message: elasticsearchFailure(err) });
     }
   }
 }
