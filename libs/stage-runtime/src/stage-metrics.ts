@@ -9,6 +9,7 @@ export class StageMetrics {
   readonly lag: Gauge<'stage' | 'topic' | 'partition'>;
   readonly endToEndSeconds: Histogram<'stage'>;
   readonly groupJoins: Counter<'stage'>;
+  readonly consumerRebuilds: Counter<'stage'>;
 
   constructor(registry: Registry) {
     this.records = new Counter({
@@ -54,6 +55,12 @@ export class StageMetrics {
     this.groupJoins = new Counter({
       name: 'rag_stage_group_joins_total',
       help: 'Times this instance (re)joined its consumer group: one at start, one more per rebalance it took part in.',
+      labelNames: ['stage'],
+      registers: [registry],
+    });
+    this.consumerRebuilds = new Counter({
+      name: 'rag_stage_consumer_rebuilds_total',
+      help: 'Times the runtime rebuilt its consumer and producer after kafkajs gave up on a crash it would not restart from.',
       labelNames: ['stage'],
       registers: [registry],
     });

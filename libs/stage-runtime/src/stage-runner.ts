@@ -66,6 +66,9 @@ interface Slot<T> {
  * A record whose outputs would not fit their topics' max.message.bytes is dead-lettered alone
  * (none of its outputs is produced), instead of making the broker reject the slice's batch.
  */
+/** Rebuilds in a row (1 s, 2 s, … 30 s apart: about 2 minutes) before the stage gives up. */
+const MAX_REBUILDS = 8;
+
 export class StageRunner<N extends ContractName> {
   private consumer?: Consumer;
   private producer?: Producer;
@@ -74,7 +77,11 @@ export class StageRunner<N extends ContractName> {
   private crashLoopGuard?: CrashLoopGuard;
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private running = false;
+  /** Set when the consumer could not be brought back (liveness fails; the supervisor restarts us). */
   private crashed = false;
+  /** Consecutive rebuilds of a consumer kafkajs gave up on, reset by a group join. */
+  private rebuilds = 0;
+  private rebuildTimer?: NodeJS.Timeout;
   /** Partitions per topic from the last group join; undefined until the first join. */
   private assignment?: Record<string, number[]>;
   readonly name: string;
@@ -127,22 +134,7 @@ export class StageRunner<N extends ContractName> {
     const written = [...outputs.map((t) => this.topics[t]), ...this.retryTopics, this.dlqTopic];
     this.limits = new TopicLimits(this.kafka, written, this.logger);
     await this.limits.start();
-    this.producer = this.kafka.producer(IDEMPOTENT_PRODUCER);
-    await this.producer.connect();
-    this.consumer = this.kafka.consumer({
-      groupId: this.settings.groupId,
-      maxWaitTimeInMs: this.settings.fetchMaxWaitMs,
-      maxBytesPerPartition: this.settings.fetchMaxBytesPerPartition,
-      maxBytes: this.settings.fetchMaxBytes,
-      allowAutoTopicCreation: false,
-      sessionTimeout: this.settings.group.sessionTimeoutMs,
-      heartbeatInterval: this.settings.group.heartbeatIntervalMs,
-      rebalanceTimeout: this.settings.group.rebalanceTimeoutMs,
-    });
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      this.logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
-      if (!payload.restart) this.crashed = true;
-    });
+    this.producer = await this.connectProducer();
     this.crashLoopGuard = new CrashLoopGuard(
       this.kafka,
       this.settings.groupId,
@@ -150,29 +142,8 @@ export class StageRunner<N extends ContractName> {
       this.settings.crashLoopMaxDeaths,
       this.logger,
     );
-    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.crashLoopGuard?.forget();
-      this.assignment = payload.memberAssignment;
-      this.metrics.groupJoins.inc({ stage: this.settings.stage });
-      this.logger.info({ memberAssignment: payload.memberAssignment, durationMs: payload.duration }, 'joined consumer group');
-    });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [this.inputTopic, ...this.retryTopics], fromBeginning: true });
     this.running = true;
-    // Not awaited: `run` resolves only after the group join, which after a crash of another member
-    // waits for that member's session to expire. The process serves /healthz, /readyz and /metrics
-    // meanwhile; join failures surface as CRASH events (kafkajs restarts the consumer).
-    void this.consumer
-      .run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: this.settings.partitionsConcurrency,
-        eachBatch: (payload) => this.onBatch(payload),
-      })
-      .catch((error: unknown) => {
-        this.crashed = true;
-        this.logger.error({ err: error }, 'consumer could not start');
-      });
+    await this.startConsumer();
     this.lagMonitor = new LagMonitor(
       this.kafka,
       this.settings.groupId,
@@ -185,9 +156,95 @@ export class StageRunner<N extends ContractName> {
     this.logger.info({ input: this.inputTopic, retry: this.retryTopics, group: this.settings.groupId }, 'stage consuming');
   }
 
+  private async connectProducer(): Promise<Producer> {
+    const producer = this.kafka.producer(IDEMPOTENT_PRODUCER);
+    await producer.connect();
+    return producer;
+  }
+
+  private async startConsumer(): Promise<void> {
+    const consumer = this.kafka.consumer({
+      groupId: this.settings.groupId,
+      maxWaitTimeInMs: this.settings.fetchMaxWaitMs,
+      maxBytesPerPartition: this.settings.fetchMaxBytesPerPartition,
+      maxBytes: this.settings.fetchMaxBytes,
+      allowAutoTopicCreation: false,
+      sessionTimeout: this.settings.group.sessionTimeoutMs,
+      heartbeatInterval: this.settings.group.heartbeatIntervalMs,
+      rebalanceTimeout: this.settings.group.rebalanceTimeoutMs,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
+      if (!payload.restart) this.scheduleRebuild(consumer);
+    });
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.crashLoopGuard?.forget();
+      this.rebuilds = 0;
+      this.assignment = payload.memberAssignment;
+      this.metrics.groupJoins.inc({ stage: this.settings.stage });
+      this.logger.info({ memberAssignment: payload.memberAssignment, durationMs: payload.duration }, 'joined consumer group');
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [this.inputTopic, ...this.retryTopics], fromBeginning: true });
+    // Not awaited: `run` resolves only after the group join, which after a crash of another member
+    // waits for that member's session to expire. The process serves /healthz, /readyz and /metrics
+    // meanwhile; join failures surface as CRASH events (kafkajs restarts the consumer).
+    void consumer
+      .run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.settings.partitionsConcurrency,
+        eachBatch: (payload) => this.onBatch(payload),
+      })
+      .catch((error: unknown) => {
+        this.logger.error({ err: error }, 'consumer could not start');
+        this.scheduleRebuild(consumer);
+      });
+  }
+
+  /**
+   * kafkajs restarts its consumer after retriable errors only; after any other crash (for example
+   * a produce error it does not know, or a coordinator error after a broker restart) the stage
+   * would stand still until a liveness probe restarts the process, and nothing restarts it outside
+   * Kubernetes. So the runner rebuilds the consumer itself, with a new producer too (an idempotent
+   * producer may be the broken part), with backoff; after MAX_REBUILDS failures in a row it
+   * gives up and /healthz fails.
+   */
+  private scheduleRebuild(broken: Consumer): void {
+    if (!this.running || broken !== this.consumer || this.rebuildTimer) return;
+    if (this.rebuilds >= MAX_REBUILDS) {
+      this.crashed = true;
+      this.logger.error({ rebuilds: this.rebuilds }, 'consumer could not be rebuilt; giving up (liveness now fails)');
+      return;
+    }
+    const delayMs = Math.min(30_000, 1_000 * 2 ** this.rebuilds++);
+    this.logger.warn({ delayMs, attempt: this.rebuilds }, 'rebuilding the consumer and producer');
+    this.rebuildTimer = setTimeout(() => {
+      this.rebuildTimer = undefined;
+      void this.rebuild(broken);
+    }, delayMs);
+  }
+
+  private async rebuild(broken: Consumer): Promise<void> {
+    if (!this.running) return;
+    try {
+      await broken.disconnect().catch(() => undefined);
+      const oldProducer = this.producer;
+      this.producer = await this.connectProducer();
+      await oldProducer?.disconnect().catch(() => undefined);
+      await this.startConsumer();
+      this.metrics.consumerRebuilds.inc({ stage: this.settings.stage });
+    } catch (error) {
+      this.logger.error({ err: error }, 'rebuilding the consumer failed');
+      this.scheduleRebuild(this.consumer ?? broken);
+    }
+  }
+
   /** Finishes the in-flight slices (kafkajs waits for eachBatch), then leaves the group and disconnects. */
   async stop(): Promise<void> {
     this.running = false;
+    clearTimeout(this.rebuildTimer);
     for (const timer of this.resumeTimers) clearTimeout(timer);
     this.resumeTimers.clear();
     this.limits?.stop();

@@ -156,6 +156,81 @@ describeWithTool('go', 'deploy/k8s rendered by kustomize (built with go)', () =>
       }
     });
 
+    it('meets the restricted Pod Security Standard, mounts no API token, and denies all traffic it does not need', () => {
+      const namespace = one(objects, 'Namespace', 'rag-stream');
+      expect(namespace.metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
+      const pods = [...find(objects, 'Deployment'), ...find(objects, 'Job')].map((o) => ({
+        name: o.metadata.name,
+        pod: o.spec.template.spec,
+        labels: o.spec.template.metadata?.labels ?? {},
+      }));
+      expect(pods.length).toBeGreaterThanOrEqual(6);
+      for (const { name, pod } of pods) {
+        expect({
+          name,
+          token: pod.automountServiceAccountToken,
+          nonRoot: pod.securityContext?.runAsNonRoot,
+          seccomp: pod.securityContext?.seccompProfile?.type,
+        }).toEqual({
+          name,
+          token: false,
+          nonRoot: true,
+          seccomp: 'RuntimeDefault',
+        });
+        for (const c of pod.containers) {
+          expect({
+            name,
+            escalation: c.securityContext?.allowPrivilegeEscalation,
+            drop: c.securityContext?.capabilities?.drop,
+            readOnly: c.securityContext?.readOnlyRootFilesystem,
+          }).toEqual({
+            name,
+            escalation: false,
+            drop: ['ALL'],
+            readOnly: true,
+          });
+        }
+      }
+
+      const policies = find(objects, 'NetworkPolicy');
+      const deny = policies.filter((p) => Object.keys(p.spec.podSelector).length === 0 && !p.spec.ingress && !p.spec.egress);
+      expect(deny.map((p) => p.spec.policyTypes.sort())).toEqual([['Egress', 'Ingress']]);
+      const selects = (policy: K8sObject, labels: Record<string, string>) => {
+        const { matchLabels = {}, matchExpressions = [] } = policy.spec.podSelector as {
+          matchLabels?: Record<string, string>;
+          matchExpressions?: { key: string; operator: string; values: string[] }[];
+        };
+        return (
+          Object.entries(matchLabels).every(([k, v]) => labels[k] === v) &&
+          matchExpressions.every((e) => e.operator === 'In' && e.values.includes(labels[e.key]))
+        );
+      };
+      const ingressFrom = (labels: Record<string, string>) =>
+        policies
+          .filter((p) => selects(p, labels))
+          .flatMap((p) =>
+            (p.spec.ingress ?? []).flatMap((rule: { from: { namespaceSelector: { matchLabels: Record<string, string> } }[] }) =>
+              rule.from.map((f) => f.namespaceSelector.matchLabels['kubernetes.io/metadata.name']),
+            ),
+          );
+      const egressPorts = (labels: Record<string, string>) =>
+        policies
+          .filter((p) => selects(p, labels))
+          .flatMap((p) => (p.spec.egress ?? []).flatMap((rule: { ports: { port: number }[] }) => rule.ports.map((port) => port.port)));
+      for (const { name, labels } of pods) {
+        // Everyone reaches DNS, Kafka, the registry and Elasticsearch; only the gateway is reachable from the ingress.
+        expect({ name, egress: [53, 9092, 8081, 9200].every((port) => egressPorts(labels).includes(port)) }).toEqual({
+          name,
+          egress: true,
+        });
+        expect({ name, from: [...new Set(ingressFrom(labels))].sort() }).toEqual({
+          name,
+          from: name === 'gateway' ? ['ingress-nginx', 'monitoring'] : ['monitoring'],
+        });
+        expect({ name, https: egressPorts(labels).includes(443) }).toEqual({ name, https: name === 'gateway' || name === 'embedder' });
+      }
+    });
+
     it('scales every consumer stage on its lag, never beyond its input partitions', () => {
       const partitions = provisionFlag(objects, '--partitions', 6);
       const replication = provisionFlag(objects, '--replication-factor', 1);
