@@ -83,7 +83,7 @@ describeWithTool('go', 'deploy/k8s rendered by kustomize (built with go)', () =>
     }).trim();
   }, 16 * 60_000);
 
-  describe.each(['overlays/dev', 'overlays/prod', 'hpa-alternative'])('deploy/k8s/%s', (dir) => {
+  describe.each(['overlays/dev', 'overlays/prod', 'overlays/prod-kafka-sasl', 'hpa-alternative'])('deploy/k8s/%s', (dir) => {
     let objects: K8sObject[];
 
     beforeAll(() => {
@@ -318,6 +318,58 @@ describeWithTool('go', 'deploy/k8s rendered by kustomize (built with go)', () =>
 });
 
 describe('deploy/k8s/hpa-alternative/prometheus-adapter-values.yaml', () => {
+  it('overlays/prod-kafka-sasl: every Kafka client authenticates with the SCRAM user and CA of one Secret', () => {
+    const objects = render('overlays/prod-kafka-sasl');
+    const config = configMap(objects);
+    expect(config).toMatchObject({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'scram-sha-512' });
+    const fromSecret = (
+      container: { env?: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[] },
+      name: string,
+    ) => container.env?.find((e) => e.name === name)?.valueFrom?.secretKeyRef;
+    for (const o of [...find(objects, 'Deployment'), ...find(objects, 'Job')]) {
+      const pod = o.spec.template.spec;
+      const container = pod.containers[0];
+      const name = o.metadata.name;
+      expect({
+        name,
+        username: fromSecret(container, 'KAFKA_SASL_USERNAME'),
+        password: fromSecret(container, 'KAFKA_SASL_PASSWORD'),
+      }).toEqual({
+        name,
+        username: { name: 'rag-stream-kafka', key: 'username' },
+        password: { name: 'rag-stream-kafka', key: 'password' },
+      });
+      // The CA file the config names (or the exporter's flag) is mounted from the same Secret.
+      const caFile =
+        name === 'kafka-exporter'
+          ? (container.args as string[]).find((a) => a.startsWith('--tls.ca-file='))!.split('=')[1]
+          : config.KAFKA_SSL_CA_FILE;
+      const mount = (container.volumeMounts as { name: string; mountPath: string }[]).find((m) => caFile.startsWith(`${m.mountPath}/`));
+      const volume = (pod.volumes as { name: string; secret?: { secretName: string } }[]).find((v) => v.name === mount?.name);
+      expect({ name, caFrom: volume?.secret?.secretName }).toEqual({ name, caFrom: 'rag-stream-kafka' });
+    }
+    expect(one(objects, 'Deployment', 'kafka-exporter').spec.template.spec.containers[0].args).toEqual(
+      expect.arrayContaining([
+        '--sasl.enabled',
+        '--sasl.mechanism=scram-sha512',
+        '--sasl.password=$(KAFKA_SASL_PASSWORD)',
+        '--tls.enabled',
+      ]),
+    );
+    const auth = one(objects, 'TriggerAuthentication', 'kafka-sasl');
+    expect(auth.spec.secretTargetRef.map((r: { parameter: string; name: string }) => `${r.parameter}<-${r.name}`).sort()).toEqual([
+      'ca<-rag-stream-kafka',
+      'password<-rag-stream-kafka',
+      'username<-rag-stream-kafka',
+    ]);
+    for (const scaled of find(objects, 'ScaledObject')) {
+      expect({ name: scaled.metadata.name, trigger: scaled.spec.triggers[0] }).toMatchObject({
+        name: scaled.metadata.name,
+        trigger: { authenticationRef: { name: 'kafka-sasl' }, metadata: { sasl: 'scram_sha512', tls: 'enable' } },
+      });
+    }
+  });
+
   it('serves the external metric the HPAs ask for', () => {
     const values = parse(readFileSync(join(K8S, 'hpa-alternative', 'prometheus-adapter-values.yaml'), 'utf8')) as {
       rules: {
