@@ -1,4 +1,5 @@
 import { measureParseThroughput, parseThroughputMarkdown } from './parse-formats';
+import { measureVectorIndexTypes, vectorIndexMarkdown } from './vector-index';
 import { Command } from 'commander';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
     )
     .option(
       '--only <section>',
-      'run only this section ("scaling", "pipeline", "stages", "rate-limits", "peers" or "formats"), written to <out>/<section>-<timestamp>.json/.md',
+      'run only this section ("scaling", "pipeline", "stages", "rate-limits", "peers", "formats" or "vector-index"), written to <out>/<section>-<timestamp>.json/.md',
     )
     .option('--cpu-prof-dir <dir>', 'CPU-profile the services (inspector), <pid>-<service>.cpuprofile written here on exit')
     .option('--out <dir>', 'results directory', join(ROOT, 'bench', 'results'))
@@ -111,8 +112,15 @@ async function main(): Promise<void> {
     console.log(`\n${markdown}`);
   };
 
-  if (o.only !== undefined && !['scaling', 'pipeline', 'stages', 'rate-limits', 'peers', 'formats'].includes(o.only as string))
-    throw new Error(`--only supports "scaling", "pipeline", "stages", "rate-limits", "peers" or "formats", not "${o.only}"`);
+  const sections = ['scaling', 'pipeline', 'stages', 'rate-limits', 'peers', 'formats', 'vector-index'];
+  if (o.only !== undefined && !sections.includes(o.only as string))
+    throw new Error(`--only supports ${sections.map((x) => `"${x}"`).join(', ')}, not "${o.only}"`);
+  if (o.only === 'vector-index') {
+    const stackDir = process.env.STACK_DIR ?? join(__dirname, '..', '..', '.stack');
+    const vectorIndex = await measureVectorIndexTypes(smoke ? 20 : ((o.documents as number | undefined) ?? 1_000), stackDir);
+    writeSection('vector-index', 'Vector index options: indexing cost and recall', vectorIndexMarkdown(vectorIndex), { vectorIndex });
+    return;
+  }
   if (o.only === 'formats') {
     const formats = await measureParseThroughput(smoke ? 3 : 40);
     writeSection('formats', 'Parse throughput per format (one thread)', parseThroughputMarkdown(formats), { formats });

@@ -5,12 +5,17 @@ export function indexNames(alias: string) {
   return { alias, template: `${alias}-template`, pattern: `${alias}-0*`, firstIndex: `${alias}-000001` };
 }
 
+/** How the vectors are indexed for kNN (Elasticsearch's dense_vector index_options types). */
+export const VECTOR_INDEX_TYPES = ['hnsw', 'int8_hnsw', 'bbq_hnsw'] as const;
+export type VectorIndexType = (typeof VECTOR_INDEX_TYPES)[number];
+export const DEFAULT_VECTOR_INDEX: VectorIndexType = 'hnsw';
+
 /**
  * The chunk index: `embedding` is an HNSW-indexed dense_vector (cosine) for kNN, `text` is
  * analysed for BM25, ids and metadata are keywords for filters. `metadata` is `flattened`, so
  * arbitrary caller keys never cause a mapping explosion.
  */
-export function chunkIndexTemplate(alias: string, dimensions: number, replicas = 0) {
+export function chunkIndexTemplate(alias: string, dimensions: number, replicas = 0, vectorIndex: VectorIndexType = DEFAULT_VECTOR_INDEX) {
   const names = indexNames(alias);
   return {
     name: names.template,
@@ -54,7 +59,7 @@ export function chunkIndexTemplate(alias: string, dimensions: number, replicas =
             dims: dimensions,
             index: true,
             similarity: 'cosine' as const,
-            index_options: { type: 'hnsw' as const, m: 16, ef_construction: 100 },
+            index_options: { type: vectorIndex, m: 16, ef_construction: 100 },
           },
         },
       },
@@ -67,9 +72,15 @@ export function chunkIndexTemplate(alias: string, dimensions: number, replicas =
  * Idempotently installs the template and, if the alias does not exist yet, creates the first
  * index with the alias as its write index. Fails if the existing index has other dimensions.
  */
-export async function ensureChunkIndex(client: Client, alias: string, dimensions: number, replicas = 0): Promise<void> {
+export async function ensureChunkIndex(
+  client: Client,
+  alias: string,
+  dimensions: number,
+  replicas = 0,
+  vectorIndex: VectorIndexType = DEFAULT_VECTOR_INDEX,
+): Promise<void> {
   const names = indexNames(alias);
-  await client.indices.putIndexTemplate(chunkIndexTemplate(alias, dimensions, replicas));
+  await client.indices.putIndexTemplate(chunkIndexTemplate(alias, dimensions, replicas, vectorIndex));
   const exists = await client.indices.existsAlias({ name: alias });
   if (!exists) {
     try {
@@ -86,8 +97,10 @@ export async function ensureChunkIndex(client: Client, alias: string, dimensions
       throw new Error(`index ${index} has ${dims}-dimensional vectors but EMBEDDING_DIMENSIONS=${dimensions}`);
     }
   }
-  // Additive mapping changes (new fields) reach indices created by an older template.
-  await client.indices.putMapping({ index: alias, properties: chunkIndexTemplate(alias, dimensions).template.mappings.properties });
+  // Additive mapping changes (new fields) reach indices created by an older template. The vector
+  // field keeps the index options it was created with (a new type applies from the next index).
+  const { embedding: _vector, ...properties } = chunkIndexTemplate(alias, dimensions).template.mappings.properties;
+  await client.indices.putMapping({ index: alias, properties });
   // Replicas are a dynamic setting: existing indices follow ES_NUMBER_OF_REPLICAS too.
   await client.indices.putSettings({ index: alias, settings: { number_of_replicas: replicas } });
 }
