@@ -8,7 +8,7 @@ import { FakeOpenAIServer, STACK, uniqueSuffix } from '@rag/testkit';
 import { BenchPipeline, type BenchRunOptions } from './bench-pipeline';
 import { DIMENSIONS } from './chunk-embed';
 import { resubmit } from './corpus';
-import { IndexedTracker } from './indexed-tracker';
+import { IndexedTracker, type DocumentProgress } from './indexed-tracker';
 import { DocumentProducer } from './produce';
 import { CpuWindow, stackPids } from './cpu-accounting';
 import { round } from './stats';
@@ -148,7 +148,7 @@ async function llamaIndexRun(
   }
 }
 
-async function pipelineRun(options: PeersOptions, corpus: DocumentSubmitted[]): Promise<PeerRun> {
+export async function pipelineRun(options: PeersOptions, corpus: DocumentSubmitted[]): Promise<PeerRun> {
   const fake = await FakeOpenAIServer.start({ latencyMs: options.latencyMs });
   const pipeline = new BenchPipeline({
     partitions: options.partitions,
@@ -172,6 +172,7 @@ async function pipelineRun(options: PeersOptions, corpus: DocumentSubmitted[]): 
     const cpu = new CpuWindow({ ...services, ...stackPids(STACK_DIR) }).start();
     const started = Date.now();
     await producer.fill(corpus.map((d, i) => resubmit(d, ids[i], Date.now())));
+    const filled = Date.now();
     const pending = await tracker.waitUntil(ids, 'indexed', options.drainTimeoutMs);
     if (pending.length > 0) throw new Error(`${pending.length} documents not indexed`);
     // The INDEXED event is written after the chunks are searchable (refresh=wait_for).
@@ -183,6 +184,18 @@ async function pipelineRun(options: PeersOptions, corpus: DocumentSubmitted[]): 
       `peers: pipeline CPU ms/document ${JSON.stringify(Object.fromEntries(Object.entries(used).map(([k, v]) => [k, perDocument(v)])))}`,
     );
     const seconds = (last - started) / 1000;
+    // Where the time goes: when the stages got through the corpus, relative to the first produce.
+    const at = (pick: (d: DocumentProgress) => number | undefined) =>
+      ids
+        .map((id) => pick(tracker.docs.get(id)!) ?? NaN)
+        .filter(Number.isFinite)
+        .sort((a, b) => a - b)
+        .map((t) => round((t - started) / 1000, 2));
+    const span = (xs: number[]) => `${xs[0]} / ${xs[Math.floor(xs.length / 2)]} / ${xs[xs.length - 1]} s`;
+    options.log(
+      `peers: pipeline timeline (first / median / last, from the first produce): filled ${round((filled - started) / 1000, 2)} s; ` +
+        `chunked ${span(at((d) => d.chunked))}; first chunks indexed ${span(at((d) => d.firstIndexedAt))}; complete ${span(at((d) => d.doneAt))}`,
+    );
     const stats = fake.stats;
     return {
       design: 'rag-stream pipeline (chunker, 1 embedder, indexer)',

@@ -1,9 +1,22 @@
+import { tokenizer } from './tokenizer';
 import { createHash } from 'node:crypto';
 import type { Chunk } from '@rag/contracts';
 
 /** The text that is embedded: the section heading gives a chunk its context. */
 export function embeddingInput(chunk: Pick<Chunk, 'heading' | 'text'>): string {
   return chunk.heading ? `${chunk.heading}\n\n${chunk.text}` : chunk.text;
+}
+
+/**
+ * An upper bound of the tokens of embeddingInput(chunk), from the chunker's exact count of the
+ * text (`tokenCount`, cl100k like the OpenAI provider), so the embedder need not tokenize every
+ * chunk again. The heading and the blank line joining it add at most their own count plus 2
+ * (merges across the join only lower the total). Undefined, so the provider counts itself, when
+ * the count is implausible for the text (over 8 characters a token, or none at all).
+ */
+export function embeddingInputTokens(chunk: Pick<Chunk, 'heading' | 'text' | 'tokenCount'>): number | undefined {
+  if (!(chunk.tokenCount > 0) || chunk.text.length > 8 * chunk.tokenCount + 64) return undefined;
+  return chunk.heading ? chunk.tokenCount + tokenizer.count(chunk.heading) + 2 : chunk.tokenCount;
 }
 
 /**

@@ -74,9 +74,11 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
     this.slots = new Semaphore(options.concurrency);
   }
 
-  async embed(texts: string[]): Promise<EmbeddingResult[]> {
+  readonly countsTokens = true;
+
+  async embed(texts: string[], tokenCounts?: readonly (number | undefined)[]): Promise<EmbeddingResult[]> {
     const results = new Array<EmbeddingResult>(texts.length);
-    const tokens = texts.map((t) => tokenizer.count(t));
+    const tokens = texts.map((t, i) => tokenCounts?.[i] ?? tokenizer.count(t));
     const requests = this.pack(tokens, results);
     // Requests of all concurrent embed() calls (one per partition slice) share the process-wide limit.
     await Promise.all(requests.map((request) => this.slots.run(() => this.send(texts, request.indices, results, tokens))));

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { METRICS_REGISTRY, TOPICS } from '@rag/common';
 import type { Chunk, EmbeddedChunk, TopicNames } from '@rag/contracts';
-import { EMBEDDING_PROVIDER, embeddingInput, embeddingKey, type EmbeddingCache, type EmbeddingProvider } from '@rag/embedding';
+import { EMBEDDING_PROVIDER, embeddingInput, embeddingInputTokens, embeddingKey, type EmbeddingCache, type EmbeddingProvider } from '@rag/embedding';
 import type { InboundRecord, RecordResult, StageHandler } from '@rag/stage-runtime';
 import { Counter, type Registry } from 'prom-client';
 
@@ -33,7 +33,10 @@ export class EmbedderHandler implements StageHandler<'Chunk'> {
 
   async handle(records: InboundRecord<Chunk>[]): Promise<RecordResult[]> {
     const inputs = records.map((r) => embeddingInput(r.value));
-    const vectors = await this.vectorsFor(inputs);
+    // The chunker counted each chunk's tokens already: a provider that needs counts reuses them.
+    const tokens = new Map<string, number | undefined>();
+    if (this.provider.countsTokens) records.forEach((r, i) => tokens.set(inputs[i], embeddingInputTokens(r.value)));
+    const vectors = await this.vectorsFor(inputs, tokens);
     return records.map((record, i) => {
       const vector = vectors.get(inputs[i])!;
       if (vector instanceof Error) return { error: vector };
@@ -43,7 +46,7 @@ export class EmbedderHandler implements StageHandler<'Chunk'> {
   }
 
   /** One vector (or error) per distinct input: cached ones first, the rest in one provider call. */
-  private async vectorsFor(inputs: string[]): Promise<Map<string, number[] | Error>> {
+  private async vectorsFor(inputs: string[], tokens: Map<string, number | undefined>): Promise<Map<string, number[] | Error>> {
     const distinct = [...new Set(inputs)];
     const vectors = new Map<string, number[] | Error>();
     if (this.cache) {
@@ -58,7 +61,10 @@ export class EmbedderHandler implements StageHandler<'Chunk'> {
     }
     const missing = distinct.filter((input) => !vectors.has(input));
     if (missing.length > 0) {
-      const embedded = await this.provider.embed(missing);
+      const embedded = await this.provider.embed(
+        missing,
+        missing.map((input) => tokens.get(input)),
+      );
       missing.forEach((input, i) => vectors.set(input, embedded[i]));
     }
     return vectors;
