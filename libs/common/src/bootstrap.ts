@@ -1,4 +1,5 @@
-import { json } from 'express';
+import { createServer, type Server } from 'node:http';
+import { json, type NextFunction, type Request, type Response } from 'express';
 import 'reflect-metadata';
 import { type INestApplication, type InjectionToken, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -39,8 +40,12 @@ export async function bootstrapService(appModule: Type<unknown>, options: Bootst
   app.useBodyParser('json', { limit: options.bodyLimitBytes ?? 1024 * 1024 });
   const config = app.get<BaseConfig>(SERVICE_CONFIG);
   const logger = app.get(Logger);
+  if (config.INTERNAL_HTTP_PORT !== undefined) app.use(splitByPort(config.INTERNAL_HTTP_PORT));
+  let internalServer: Server | undefined;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
+      internalServer?.close();
+      internalServer?.closeAllConnections();
       // Nest's close runs the shutdown hooks and closes the microservices: the stage finishes its
       // slice, commits, leaves the group.
       setTimeout(() => {
@@ -65,7 +70,26 @@ export async function bootstrapService(appModule: Type<unknown>, options: Bootst
   await app.init();
   await app.startAllMicroservices();
   await app.listen(config.HTTP_PORT, config.HTTP_HOST);
+  if (config.INTERNAL_HTTP_PORT !== undefined) {
+    // The same Express app on a second port; splitByPort decides what each port answers.
+    const server = createServer(app.getHttpAdapter().getInstance() as Parameters<typeof createServer>[1]);
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.INTERNAL_HTTP_PORT, config.HTTP_HOST, resolve));
+    internalServer = server;
+  }
   return app;
+}
+
+/** Served on the internal port only, when there is one. /healthz answers on both (load balancers). */
+const INTERNAL_ROUTES = new Set(['/metrics', '/readyz']);
+
+/** The internal port answers /metrics, /readyz and /healthz and nothing else; the public port all but the first two. */
+function splitByPort(internalPort: number) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const internal = req.socket.localPort === internalPort;
+    const allowed = internal ? INTERNAL_ROUTES.has(req.path) || req.path === '/healthz' : !INTERNAL_ROUTES.has(req.path);
+    if (allowed) return next();
+    res.status(404).json({ error: 'not_found', message: internal ? 'the internal port serves /metrics, /readyz and /healthz only' : 'not found' });
+  };
 }
 
 /** Entry point of a service's main.ts: start, or log why not and exit non-zero. */

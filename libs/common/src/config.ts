@@ -29,6 +29,11 @@ export const baseConfigSchema = kafkaSecurityConfigSchema.merge(registryConnecti
   /** Port of the HTTP server (health, readiness, metrics; the API for the gateway). */
   HTTP_PORT: z.coerce.number().int().min(0).max(65535),
   HTTP_HOST: z.string().default('127.0.0.1'),
+  /**
+   * When set, /metrics and /readyz are served on this port only (same host), apart from the API:
+   * scrapes and probes stay inside the cluster while the public port is exposed.
+   */
+  INTERNAL_HTTP_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   KAFKA_BROKERS: csv.default('127.0.0.1:9092'),
   KAFKA_CLIENT_ID: z.string().optional(),

@@ -89,7 +89,9 @@ export class ServiceProcess {
       `${this.name} /readyz`,
       async () => {
         if (dead) throw new Error(`${this.name} exited during start-up; see ${this.logFile}`);
-        const res = await fetch(`${this.url}/readyz`, { signal: AbortSignal.timeout(5_000) });
+        // With INTERNAL_HTTP_PORT the service answers /readyz there only.
+        const probe = this.env.INTERNAL_HTTP_PORT ? `http://127.0.0.1:${this.env.INTERNAL_HTTP_PORT}` : this.url;
+        const res = await fetch(`${probe}/readyz`, { signal: AbortSignal.timeout(5_000) });
         return res.ok;
       },
       timeoutMs,

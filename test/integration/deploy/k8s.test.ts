@@ -307,7 +307,10 @@ describeWithTool('go', 'deploy/k8s rendered by kustomize (built with go)', () =>
       }
       // No Secret with a placeholder value in the manifests: applying one would overwrite the real key.
       expect(find(objects, 'Secret')).toEqual([]);
-      expect(find(objects, 'Job', 'provision')[0].spec.template.spec.containers[0].envFrom[0].configMapRef.name).toBe(configName);
+      const jobEnvFrom = find(objects, 'Job', 'provision')[0].spec.template.spec.containers[0].envFrom;
+      expect(jobEnvFrom[0].configMapRef.name).toBe(configName);
+      // Provisioning talks to the registry and Elasticsearch too: their credentials, if any.
+      expect(jobEnvFrom[1].secretRef).toEqual({ name: 'rag-stream-secrets', optional: true });
       if (dir !== 'overlays/dev') {
         const ingress = one(objects, 'Ingress', 'gateway');
         expect(ingress.spec.rules[0].http.paths[0].backend.service).toEqual({ name: 'gateway', port: { name: 'http' } });
@@ -315,9 +318,7 @@ describeWithTool('go', 'deploy/k8s rendered by kustomize (built with go)', () =>
       }
     });
   });
-});
 
-describe('deploy/k8s/hpa-alternative/prometheus-adapter-values.yaml', () => {
   it('overlays/prod-kafka-sasl: every Kafka client authenticates with the SCRAM user and CA of one Secret', () => {
     const objects = render('overlays/prod-kafka-sasl');
     const config = configMap(objects);
@@ -369,7 +370,9 @@ describe('deploy/k8s/hpa-alternative/prometheus-adapter-values.yaml', () => {
       });
     }
   });
+});
 
+describe('deploy/k8s/hpa-alternative/prometheus-adapter-values.yaml', () => {
   it('serves the external metric the HPAs ask for', () => {
     const values = parse(readFileSync(join(K8S, 'hpa-alternative', 'prometheus-adapter-values.yaml'), 'utf8')) as {
       rules: {
