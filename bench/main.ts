@@ -10,8 +10,8 @@ import { DIMENSIONS } from './chunk-embed';
 import { generateCorpus } from './corpus';
 import { runPipelineBench } from './pipeline-bench';
 import { evaluateTargets, ratio, scalingMarkdown, toMarkdown, type BenchReport } from './report';
-import { peersMarkdown, runPeers } from './peers';
-import { rateLimitMarkdown, runRateLimits } from './rate-limits';
+import { peersMarkdown, runPeers, type PeersResult } from './peers';
+import { rateLimitMarkdown, runRateLimits, type RateLimitScenario } from './rate-limits';
 import { runScaling } from './scaling';
 import { runStageBenches } from './stage-bench';
 import { round } from './stats';
@@ -258,6 +258,30 @@ async function main(): Promise<void> {
     log,
   });
 
+  // Full runs compare with the tools users would pick instead, in the same run (a few minutes more).
+  let peers: PeersResult | undefined;
+  let rateLimits: RateLimitScenario[] | undefined;
+  if (!smoke) {
+    peers = await runPeers({
+      corpus: corpus.slice(0, 1_000),
+      latencyMs: 100,
+      partitions: opts.partitions,
+      drainTimeoutMs: 600_000,
+      serviceEnv: opts.serviceEnv,
+      log,
+    });
+    rateLimits = await runRateLimits({
+      corpus: corpus.slice(0, 1_000),
+      tokenBoundDocuments: 600,
+      baselineDocuments: 100,
+      embedders: 2,
+      partitions: opts.partitions,
+      drainTimeoutMs: 600_000,
+      serviceEnv: opts.serviceEnv,
+      log,
+    });
+  }
+
   const minCeiling = Math.min(kafka.documentsPerSec, es.documentsPerSec);
   const partial: Omit<BenchReport, 'targets' | 'finishedAt'> = {
     startedAt,
@@ -284,6 +308,8 @@ async function main(): Promise<void> {
     ceilings: { kafka, elasticsearch: es, chunkEmbedOneCore: embed.result, minDocumentsPerSec: minCeiling },
     baseline,
     scaling,
+    peers,
+    rateLimits,
     ratios: {
       pipelineOverMinCeiling: ratio(pipeline.throughput.documentsPerSec, minCeiling),
       pipelineOverBaseline: ratio(pipeline.throughput.documentsPerSec, baseline.best.documentsPerSec),
