@@ -157,6 +157,8 @@ describeWithTool('nginx', 'secured stack: SASL_SSL Kafka, TLS + basic-auth regis
       });
     expect((await es(connection.ELASTICSEARCH_PASSWORD).cluster.health()).status).not.toBe('red');
     await expect(es('wrong').cluster.health()).rejects.toMatchObject({ meta: { statusCode: 401 } });
+    const anonymous = new Client({ node: connection.ELASTICSEARCH_URL, tls: { ca: readFileSync(connection.ELASTICSEARCH_CA_FILE) } });
+    await expect(anonymous.cluster.health()).rejects.toMatchObject({ meta: { statusCode: 401 } });
     // Least privilege: the services' user owns rag-* indices and nothing else.
     await expect(es(connection.ELASTICSEARCH_PASSWORD).indices.create({ index: `other-${id}` })).rejects.toMatchObject({
       meta: { statusCode: 403 },
