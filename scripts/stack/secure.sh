@@ -4,7 +4,9 @@
 # against real servers rather than described.
 #
 #   Kafka          SASL_SSL only (SCRAM-SHA-512 over TLS); users `admin` (the broker itself)
-#                  and `rag` (the services), created when the storage is formatted.
+#                  and `rag` (the services), created when the storage is formatted. ACLs: `rag`
+#                  may use topics prefixed STACK_SECURE_TOPIC_PREFIX [ingest.] and consumer
+#                  groups prefixed `rag-`, nothing else (scripts/stack/kafka-acls.cjs).
 #   registry       Apicurio on an internal loopback port, behind nginx: TLS and HTTP basic
 #                  auth (user `rag`) on STACK_REGISTRY_PORT.
 #   Elasticsearch  x-pack security with TLS on HTTP; file-realm users `rag-admin` (superuser)
@@ -64,8 +66,10 @@ listeners=SASL_SSL://127.0.0.1:$1,CONTROLLER://127.0.0.1:$2
 advertised.listeners=SASL_SSL://127.0.0.1:$1
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=SASL_SSL
-# The controller listener stays plaintext on loopback: it serves only KRaft RPCs.
-listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
+# The controller listener takes mutual TLS: the node's own certificate (CN=127.0.0.1) is the only
+# client it accepts (SCRAM cannot guard it: its users live in the metadata the controller serves).
+listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:SSL
+listener.name.controller.ssl.client.auth=required
 sasl.enabled.mechanisms=SCRAM-SHA-512
 sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$(secret kafka-admin-password)";
@@ -74,7 +78,18 @@ ssl.keystore.location=$SECRETS/kafka-keystore.pem
 ssl.truststore.type=PEM
 ssl.truststore.location=$SECRETS/ca.pem
 ssl.client.auth=none
+# Authorization: nothing is allowed without an ACL; the broker and its controller are super users.
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:admin;User:CN=127.0.0.1
 EOF
+}
+
+# The services' ACLs, created as `admin` once the broker is healthy (idempotent).
+ensure_kafka_acls() {
+  KAFKA_ACL_BROKERS="$(kafka_bootstrap)" KAFKA_ACL_ADMIN_PASSWORD="$(secret kafka-admin-password)" \
+    KAFKA_ACL_CA_FILE="$SECRETS/ca.pem" KAFKA_ACL_TOPIC_PREFIX="${STACK_SECURE_TOPIC_PREFIX:-ingest.}" \
+    node "$SCRIPT_DIR/kafka-acls.cjs" || die "kafka: could not create the services' ACLs"
 }
 
 # nginx in front of Apicurio: TLS and basic auth; Apicurio itself listens on an internal port.

@@ -694,6 +694,7 @@ cmd_up() {
       continue
     fi
     wait_healthy "$c" "$t0"
+    [[ "$c" == kafka ]] && secure && ensure_kafka_acls
     [[ "$c" == registry ]] && registry_first_start_defaults
   done
   for p in "${waiting[@]}"; do wait_healthy "$p" "$t0"; done

@@ -5,7 +5,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@elastic/elasticsearch';
 import { createApiKey } from '@rag/common';
-import { distinctivePhrase, freePort, seededRandom, ServiceProcess, textDocument, uniqueSuffix, waitFor, type ServiceName } from '@rag/testkit';
+import {
+  distinctivePhrase,
+  freePort,
+  seededRandom,
+  ServiceProcess,
+  textDocument,
+  uniqueSuffix,
+  waitFor,
+  type ServiceName,
+} from '@rag/testkit';
 import { Kafka, logLevel } from 'kafkajs';
 import { stack } from '../../support/stack';
 import { describeWithTool } from '../../support/tools';
@@ -15,7 +24,7 @@ const REPO = join(__dirname, '..', '..', '..');
 
 /**
  * The pipeline against a secured stack of its own (stack.sh with STACK_SECURE=1): Kafka with
- * SASL_SSL (SCRAM-SHA-512) only, the schema registry behind TLS and basic auth, Elasticsearch
+ * SASL_SSL (SCRAM-SHA-512) only and ACLs, the schema registry behind TLS and basic auth, Elasticsearch
  * with security on, TLS and a least-privilege user. With the settings stack.sh writes to
  * secrets/stack.env, a document uploaded with an API key becomes searchable; without them, or
  * with a wrong password, each server refuses, the services say why in short words, and no
@@ -67,6 +76,8 @@ describeWithTool('nginx', 'secured stack: SASL_SSL Kafka, TLS + basic-auth regis
       STACK_ES_PORT: String(await freePort()),
       STACK_ES_TRANSPORT_PORT: String(await freePort()),
       STACK_ES_HEAP: '512m',
+      // The services' Kafka user may use this pipeline's topics and `rag-` groups, nothing else.
+      STACK_SECURE_TOPIC_PREFIX: `s${id}.`,
     };
     // A leftover stack of an earlier run is stopped; data, users and certificates start afresh.
     for (const component of ['es', 'registry', 'kafka'] as const) await stack('down', component, stackEnv).catch(() => '');
@@ -106,7 +117,8 @@ describeWithTool('nginx', 'secured stack: SASL_SSL Kafka, TLS + basic-auth regis
     expect(accepted.status).toBe(202);
     await waitFor(
       `${documentId} indexed`,
-      async () => ((await (await fetch(`${gateway.url}/v1/documents/${documentId}`, { headers })).json()) as { status: string }).status === 'indexed',
+      async () =>
+        ((await (await fetch(`${gateway.url}/v1/documents/${documentId}`, { headers })).json()) as { status: string }).status === 'indexed',
       120_000,
       100,
     );
@@ -118,7 +130,9 @@ describeWithTool('nginx', 'secured stack: SASL_SSL Kafka, TLS + basic-auth regis
 
     const logs = [stdout, stderr, ...services.map((s) => readFileSync(s.logFile, 'utf8'))].join('\n');
     for (const secret of [...secrets, apiKey.key]) expect(logs.includes(secret)).toBe(false);
-    console.log(`secured stack: ${documentId} indexed and found over SASL_SSL, TLS + basic auth and ES security; ${logs.length} log bytes free of secrets`);
+    console.log(
+      `secured stack: ${documentId} indexed and found over SASL_SSL, TLS + basic auth and ES security; ${logs.length} log bytes free of secrets`,
+    );
   });
 
   it('each server refuses a client without the right credentials', async () => {
@@ -137,10 +151,54 @@ describeWithTool('nginx', 'secured stack: SASL_SSL Kafka, TLS + basic-auth regis
       }
     };
     const username = connection.KAFKA_SASL_USERNAME;
-    expect(await tryKafka({ ssl: { ca }, sasl: { mechanism: 'scram-sha-512', username, password: connection.KAFKA_SASL_PASSWORD } })).toBe('connected');
+    expect(await tryKafka({ ssl: { ca }, sasl: { mechanism: 'scram-sha-512', username, password: connection.KAFKA_SASL_PASSWORD } })).toBe(
+      'connected',
+    );
     expect(await tryKafka({})).not.toBe('connected'); // plaintext against the TLS listener
     expect(await tryKafka({ ssl: { ca } })).not.toBe('connected'); // TLS without SASL
-    expect(await tryKafka({ ssl: { ca }, sasl: { mechanism: 'scram-sha-512', username, password: 'wrong' } })).toBe('KafkaJSSASLAuthenticationError');
+    expect(await tryKafka({ ssl: { ca }, sasl: { mechanism: 'scram-sha-512', username, password: 'wrong' } })).toBe(
+      'KafkaJSSASLAuthenticationError',
+    );
+
+    // Authorised, not all-powerful: the services' user may not create, write or read outside its
+    // topic prefix and `rag-` groups (ACLs; the broker's own admin user made the other topic).
+    const as = (user: string, password: string) =>
+      new Kafka({
+        brokers,
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 0 },
+        ssl: { ca },
+        sasl: { mechanism: 'scram-sha-512', username: user, password },
+      });
+    const adminClient = as('admin', readFileSync(join(dir, 'secrets', 'kafka-admin-password'), 'utf8').trim()).admin();
+    const ragAdmin = as(username, connection.KAFKA_SASL_PASSWORD).admin();
+    const ragProducer = as(username, connection.KAFKA_SASL_PASSWORD).producer();
+    try {
+      await Promise.all([adminClient.connect(), ragAdmin.connect(), ragProducer.connect()]);
+      const other = `other-${id}`;
+      /** The Kafka error codes of a refusal (kafkajs nests them in aggregate and retry errors). */
+      type KafkaError = { type?: string; message?: string; errors?: KafkaError[]; cause?: KafkaError };
+      const codes = (e: KafkaError): string[] => [e.type ?? '', ...(e.errors ?? []).flatMap(codes), ...(e.cause ? codes(e.cause) : [])];
+      const refusal = (attempt: Promise<unknown>) =>
+        attempt.then(
+          () => 'allowed',
+          (e: KafkaError) => codes(e).filter(Boolean).join(',') || `no code: ${e.message}`,
+        );
+      expect(await refusal(ragAdmin.createTopics({ topics: [{ topic: `${other}-x` }] }))).toMatch(/TOPIC_AUTHORIZATION_FAILED/);
+      await adminClient.createTopics({ topics: [{ topic: other }] });
+      expect(await refusal(ragProducer.send({ topic: other, messages: [{ value: 'x' }] }))).toMatch(/TOPIC_AUTHORIZATION_FAILED/);
+      // kafkajs reports a group refused by the ACLs as "Failed to find group coordinator"; the same
+      // call for a `rag-` group on the same broker succeeds, so the refusal is the ACL's.
+      expect(await refusal(ragAdmin.fetchOffsets({ groupId: `intruder-${id}`, topics: [`s${id}.documents`] }))).toMatch(
+        /AUTHORIZATION_FAILED|find group coordinator/,
+      );
+      expect(await refusal(ragAdmin.fetchOffsets({ groupId: `rag-probe-${id}`, topics: [`s${id}.documents`] }))).toBe('allowed');
+      // …while its own prefix works (the pipeline test above ran on it).
+      expect(await ragAdmin.listTopics()).toEqual(expect.arrayContaining([`s${id}.documents`]));
+      expect(await ragAdmin.listTopics()).not.toContain(other);
+    } finally {
+      await Promise.all([adminClient.disconnect(), ragAdmin.disconnect(), ragProducer.disconnect()]);
+    }
 
     const registry = connection.SCHEMA_REGISTRY_URL;
     expect(await https(`${registry}/subjects`, `rag:${connection.SCHEMA_REGISTRY_PASSWORD}`)).toBe(200);
@@ -177,7 +235,12 @@ describeWithTool('nginx', 'secured stack: SASL_SSL Kafka, TLS + basic-auth regis
       const early = await start('gateway', { ...env, GATEWAY_AUTH: 'none' }, false);
       await waitFor('the gateway with a wrong password to exit', async () => !early.running, 60_000);
       const log = readFileSync(early.logFile, 'utf8');
-      expect(log.split('\n').filter((line) => line.includes('"fatal"')).pop()).toMatch(refusal);
+      expect(
+        log
+          .split('\n')
+          .filter((line) => line.includes('"fatal"'))
+          .pop(),
+      ).toMatch(refusal);
       startupLogs.push(log);
     }
 
