@@ -10,6 +10,7 @@ import type { StageMetrics } from './stage-metrics';
 export class LagMonitor {
   private admin?: Admin;
   private timer?: NodeJS.Timeout;
+  private readonly totals = new Map<string, number>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -34,12 +35,18 @@ export class LagMonitor {
     await this.admin?.disconnect();
   }
 
+  /** Total lag of a topic at the last poll (undefined before the first successful one). */
+  lagOf(topic: string): number | undefined {
+    return this.totals.get(topic);
+  }
+
   async poll(): Promise<void> {
     if (!this.admin) return;
     try {
       const committed = await this.admin.fetchOffsets({ groupId: this.groupId, topics: this.topics });
       for (const { topic, partitions } of committed) {
         const ends = new Map((await this.admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p]));
+        let total = 0;
         for (const { partition, offset } of partitions) {
           const end = ends.get(partition);
           if (!end) continue;
@@ -47,7 +54,9 @@ export class LagMonitor {
           const from = Number(offset) >= 0 ? BigInt(offset) : BigInt(end.low);
           const lag = BigInt(end.high) - from;
           this.metrics.lag.set({ stage: this.stage, topic, partition: String(partition) }, Number(lag > 0n ? lag : 0n));
+          total += Number(lag > 0n ? lag : 0n);
         }
+        this.totals.set(topic, total);
       }
     } catch (err) {
       this.logger.debug({ err }, 'lag poll failed');

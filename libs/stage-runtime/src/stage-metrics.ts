@@ -10,6 +10,7 @@ export class StageMetrics {
   readonly endToEndSeconds: Histogram<'stage'>;
   readonly groupJoins: Counter<'stage'>;
   readonly consumerRebuilds: Counter<'stage'>;
+  readonly consumerStalls: Counter<'stage'>;
 
   constructor(registry: Registry) {
     this.records = new Counter({
@@ -55,6 +56,12 @@ export class StageMetrics {
     this.groupJoins = new Counter({
       name: 'rag_stage_group_joins_total',
       help: 'Times this instance (re)joined its consumer group: one at start, one more per rebalance it took part in.',
+      labelNames: ['stage'],
+      registers: [registry],
+    });
+    this.consumerStalls = new Counter({
+      name: 'rag_stage_consumer_stalls_total',
+      help: 'Times the watchdog found the consumer stuck (input lagging, nothing consumed for STAGE_STALL_TIMEOUT_MS) and rebuilt it.',
       labelNames: ['stage'],
       registers: [registry],
     });

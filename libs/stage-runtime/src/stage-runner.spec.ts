@@ -37,15 +37,17 @@ class FakeProducer {
   };
 }
 
-function setup() {
+function setup(options: { inputLag?: number; stallTimeoutMs?: number } = {}) {
   const consumers: FakeConsumer[] = [];
   const producers: FakeProducer[] = [];
+  const input = topicNames('t').input('embedder');
   const admin = {
     connect: async () => undefined,
     disconnect: async () => undefined,
     describeConfigs: async () => ({ resources: [] }),
-    fetchOffsets: async () => [],
-    fetchTopicOffsets: async () => [],
+    // The group's committed offset and the topic's end: `inputLag` records behind.
+    fetchOffsets: async () => [{ topic: input, partitions: [{ partition: 0, offset: '0' }] }],
+    fetchTopicOffsets: async (topic: string) => [{ partition: 0, low: '0', high: topic === input ? String(options.inputLag ?? 0) : '0' }],
   };
   const kafka = {
     admin: () => admin,
@@ -64,6 +66,7 @@ function setup() {
     crashLoopMaxDeaths: 3,
     group: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 3_000, rebalanceTimeoutMs: 30_000 },
     retry: { maxAttempts: 3, minWindowMs: 0 },
+    stallTimeoutMs: options.stallTimeoutMs ?? 0,
   };
   const metrics = new StageMetrics(new Registry());
   const handler = { handle: async () => [] } as unknown as StageHandler<'Chunk'>;
@@ -131,5 +134,32 @@ describe('StageRunner recovery from a crash kafkajs does not restart from', () =
     await jest.advanceTimersByTimeAsync(1_000); // back to the first delay
     expect(consumers).toHaveLength(4);
     await runner.stop();
+  });
+});
+
+describe('StageRunner stall watchdog', () => {
+  beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] }));
+  afterEach(() => jest.useRealTimers());
+
+  it('rebuilds a consumer that consumes nothing while its input lags, after the stall timeout', async () => {
+    const { runner, consumers, producers, metrics } = setup({ inputLag: 40, stallTimeoutMs: 60_000 });
+    await runner.start();
+    await jest.advanceTimersByTimeAsync(50_000);
+    expect(consumers).toHaveLength(1); // not before the timeout
+    await jest.advanceTimersByTimeAsync(25_000); // the watchdog fires, then the 1 s rebuild backoff
+    expect([consumers.length, producers.length]).toEqual([2, 2]);
+    expect((await metrics.consumerStalls.get()).values[0].value).toBe(1);
+    await runner.stop();
+  });
+
+  it('leaves an idle consumer alone when there is no lag, and does nothing when turned off', async () => {
+    const idle = setup({ inputLag: 0, stallTimeoutMs: 60_000 });
+    await idle.runner.start();
+    const off = setup({ inputLag: 40, stallTimeoutMs: 0 });
+    await off.runner.start();
+    await jest.advanceTimersByTimeAsync(300_000);
+    expect([idle.consumers.length, off.consumers.length]).toEqual([1, 1]);
+    await idle.runner.stop();
+    await off.runner.stop();
   });
 });

@@ -66,6 +66,13 @@ interface Slot<T> {
  * A record whose outputs would not fit their topics' max.message.bytes is dead-lettered alone
  * (none of its outputs is produced), instead of making the broker reject the slice's batch.
  */
+/** Resolves when `promise` settles or after `ms`, whichever comes first; never rejects. */
+async function withDeadline(promise: Promise<unknown> | undefined, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise?.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
 /** Rebuilds in a row (1 s, 2 s, … 30 s apart: about 2 minutes) before the stage gives up. */
 const MAX_REBUILDS = 8;
 
@@ -82,6 +89,10 @@ export class StageRunner<N extends ContractName> {
   /** Consecutive rebuilds of a consumer kafkajs gave up on, reset by a group join. */
   private rebuilds = 0;
   private rebuildTimer?: NodeJS.Timeout;
+  /** Last sign of progress (a slice ended, a batch arrived, the group was joined), for the stall watchdog. */
+  private lastProgressAt = Date.now();
+  private slicesInFlight = 0;
+  private watchdog?: NodeJS.Timeout;
   /** Partitions per topic from the last group join; undefined until the first join. */
   private assignment?: Record<string, number[]>;
   readonly name: string;
@@ -153,6 +164,7 @@ export class StageRunner<N extends ContractName> {
       this.logger,
     );
     await this.lagMonitor.start();
+    this.startWatchdog();
     this.logger.info({ input: this.inputTopic, retry: this.retryTopics, group: this.settings.groupId }, 'stage consuming');
   }
 
@@ -179,6 +191,7 @@ export class StageRunner<N extends ContractName> {
       if (!payload.restart) this.scheduleRebuild(consumer);
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.lastProgressAt = Date.now();
       this.crashLoopGuard?.forget();
       this.rebuilds = 0;
       this.assignment = payload.memberAssignment;
@@ -226,13 +239,37 @@ export class StageRunner<N extends ContractName> {
     }, delayMs);
   }
 
+  /**
+   * A consumer can also hang without crashing: after a broker restart it was seen joined to its
+   * group and fetching nothing, for minutes, with its input lagging. When the input topic has lag,
+   * no slice is running and nothing has moved for STAGE_STALL_TIMEOUT_MS, it is rebuilt like a
+   * crashed one. Only the main input counts: retry tiers lag on purpose while they wait.
+   */
+  private startWatchdog(): void {
+    const timeout = this.settings.stallTimeoutMs ?? 0;
+    if (timeout <= 0) return;
+    this.lastProgressAt = Date.now();
+    this.watchdog = setInterval(() => {
+      if (!this.running || this.rebuildTimer || this.slicesInFlight > 0 || !this.consumer) return;
+      const lag = this.lagMonitor?.lagOf(this.inputTopic) ?? 0;
+      const idleMs = Date.now() - this.lastProgressAt;
+      if (lag === 0 || idleMs < timeout) return;
+      this.logger.warn({ lag, idleMs }, 'consumer stalled: input lagging and nothing consumed; rebuilding it');
+      this.metrics.consumerStalls.inc({ stage: this.settings.stage });
+      this.lastProgressAt = Date.now();
+      this.scheduleRebuild(this.consumer);
+    }, Math.min(10_000, Math.max(1_000, Math.floor(timeout / 3))));
+    this.watchdog.unref();
+  }
+
   private async rebuild(broken: Consumer): Promise<void> {
     if (!this.running) return;
     try {
-      await broken.disconnect().catch(() => undefined);
+      // A hung client may never finish disconnecting: give it a few seconds, then go on without it.
+      await withDeadline(broken.disconnect(), 10_000);
       const oldProducer = this.producer;
       this.producer = await this.connectProducer();
-      await oldProducer?.disconnect().catch(() => undefined);
+      await withDeadline(oldProducer?.disconnect(), 10_000);
       await this.startConsumer();
       this.metrics.consumerRebuilds.inc({ stage: this.settings.stage });
     } catch (error) {
@@ -245,6 +282,7 @@ export class StageRunner<N extends ContractName> {
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.rebuildTimer);
+    clearInterval(this.watchdog);
     for (const timer of this.resumeTimers) clearTimeout(timer);
     this.resumeTimers.clear();
     this.limits?.stop();
@@ -257,6 +295,7 @@ export class StageRunner<N extends ContractName> {
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
+    this.lastProgressAt = Date.now();
     const isRetry = this.retryTopics.includes(batch.topic);
     let messages = batch.messages;
     let deferred: KafkaMessage | undefined;
@@ -281,7 +320,13 @@ export class StageRunner<N extends ContractName> {
         );
         const slice = plan.action === 'handle' ? head.slice(0, plan.records) : head.slice(0, 1);
         const crashed = plan.action === 'dead-letter' ? new PermanentError(`crashed the stage ${plan.deaths} times`) : undefined;
-        await this.processSlice(batch, slice, isRetry, crashed);
+        this.slicesInFlight++;
+        try {
+          await this.processSlice(batch, slice, isRetry, crashed);
+        } finally {
+          this.slicesInFlight--;
+          this.lastProgressAt = Date.now();
+        }
         i += slice.length;
         payload.resolveOffset(slice[slice.length - 1].offset);
         await payload.heartbeat();

@@ -34,6 +34,7 @@ export function stageSettings(stage: ConsumerStage, cfg: StageConfig): StageRunt
     fetchMaxBytes: cfg.STAGE_FETCH_MAX_BYTES,
     partitionsConcurrency: cfg.STAGE_PARTITIONS_CONCURRENCY,
     crashLoopMaxDeaths: cfg.STAGE_CRASH_LOOP_MAX_DEATHS,
+    stallTimeoutMs: cfg.STAGE_STALL_TIMEOUT_MS,
     group: {
       sessionTimeoutMs: cfg.KAFKA_SESSION_TIMEOUT_MS,
       heartbeatIntervalMs: cfg.KAFKA_HEARTBEAT_INTERVAL_MS,

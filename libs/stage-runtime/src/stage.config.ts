@@ -23,6 +23,12 @@ export const stageConfigSchema = z.object({
   STAGE_PARTITIONS_CONCURRENCY: z.coerce.number().int().min(1).default(3),
   /** A record that crashed the process this many times (handled alone) is dead-lettered instead of handled again. */
   STAGE_CRASH_LOOP_MAX_DEATHS: z.coerce.number().int().min(1).default(3),
+  /**
+   * The input topic has lag, no slice is running and none has run (nor a group join happened)
+   * for this long: the consumer is stuck (seen after a broker restart: joined, fetching nothing)
+   * and is rebuilt. 0 turns the watchdog off.
+   */
+  STAGE_STALL_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
   /** Attempts on the retry tiers before dead-lettering (5 s, 30 s, 5 min, 5 min, 5 min with the default tiers). */
   RETRY_MAX_ATTEMPTS: z.coerce.number().int().min(0).default(5),
   /** A transient failure is dead-lettered only after this long since its first failure (rides out outages). */

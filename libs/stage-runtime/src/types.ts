@@ -50,6 +50,8 @@ export interface StageRuntimeSettings {
   partitionsConcurrency: number;
   /** A record that crashed the process this many times, alone in its slice, is dead-lettered. */
   crashLoopMaxDeaths: number;
+  /** See STAGE_STALL_TIMEOUT_MS (0 = no watchdog). */
+  stallTimeoutMs?: number;
   /** Consumer group liveness: see KAFKA_SESSION_TIMEOUT_MS, KAFKA_HEARTBEAT_INTERVAL_MS, KAFKA_REBALANCE_TIMEOUT_MS. */
   group: {
     sessionTimeoutMs: number;
