@@ -236,4 +236,34 @@ describe('OpenAIEmbeddingProvider under rate limits (x-ratelimit-* headers)', ()
     expect(fake.stats.rateLimited).toBeLessThanOrEqual(1);
     expect(a.rateLimiter?.snapshot().tokens?.limit).toBe(600);
   }, 30_000);
+
+  it('into a budget that starts spent, two instances probe with one input each, then use the refill without 429s', async () => {
+    // 20,000 tokens per second, spent when the instances start (an organisation already busy);
+    // inputs of ~100 tokens, so a blind first request of 64 inputs (6,400 tokens) could not fit.
+    // Token counts come with the inputs, as the chunker's do in the pipeline.
+    const limits = { tokensPerMinute: 20_000, requestsPerMinute: 1_000, periodMs: 1_000, startFull: false };
+    const sentence = (prefix: string, i: number) => `${prefix} ${i}: ${'notes about the topic of rate limits and budgets '.repeat(10)}`;
+    const inputsA = Array.from({ length: 300 }, (_, i) => sentence('instance a', i));
+    const inputsB = Array.from({ length: 300 }, (_, i) => sentence('instance b', i));
+    const options = { maxInputsPerRequest: 64, concurrency: 2, maxRetries: 5, rateLimit: { headroom: 0.05 } };
+    const a = provider(options);
+    const b = provider(options);
+    const [countsA, countsB] = [inputsA.map(tokens), inputsB.map(tokens)];
+    fake.setRateLimits(limits);
+    // The first chunks reach the embedders a moment after the budget was spent (in the benchmark,
+    // after the chunker): 100 ms refill, 2,000 tokens. A probe into a bucket at exactly zero
+    // would be answered 429 too; the SDK then retries it after Retry-After.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    const [resultsA, resultsB] = await Promise.all([a.embed(inputsA, countsA), b.embed(inputsB, countsB)]);
+    const seconds = (Date.now() - started) / 1000;
+    expectVectors(resultsA, inputsA);
+    expectVectors(resultsB, inputsB);
+    expect(fake.stats.rateLimited).toBe(0);
+    const firstTwo = fake.requests.filter((r) => r.path === '/v1/embeddings').slice(0, 2);
+    expect(firstTwo.map((r) => r.inputs.length)).toEqual([1, 1]);
+    // The budget refilled by seconds × 20,000 tokens; the run spent most of it (it ends with the last answer).
+    const spent = [...inputsA, ...inputsB].reduce((sum, text) => sum + tokens(text), 0);
+    expect(spent / (seconds * 20_000)).toBeGreaterThan(0.75);
+  }, 30_000);
 });

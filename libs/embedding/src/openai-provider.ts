@@ -53,6 +53,8 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
   /** Tokens of the request being sent, for the rate limiter in `fetch` (which sees SDK retries too). */
   private readonly requestTokens = new AsyncLocalStorage<number>();
   readonly rateLimiter?: AdaptiveRateLimiter;
+  /** The one-input request that finds the budgets, while no answer has shown them. */
+  private probing?: Promise<void>;
 
   constructor(private readonly options: OpenAIProviderOptions) {
     if (options.rateLimit) {
@@ -79,7 +81,9 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
   async embed(texts: string[], tokenCounts?: readonly (number | undefined)[]): Promise<EmbeddingResult[]> {
     const results = new Array<EmbeddingResult>(texts.length);
     const tokens = texts.map((t, i) => tokenCounts?.[i] ?? tokenizer.count(t));
-    const requests = this.pack(tokens, results);
+    const admitted = this.admit(tokens, results);
+    const rest = await this.probe(texts, admitted, results, tokens);
+    const requests = this.pack(rest, tokens);
     // Requests of all concurrent embed() calls (one per partition slice) share the process-wide limit.
     await Promise.all(requests.map((request) => this.slots.run(() => this.send(texts, request.indices, results, tokens))));
     // Transient failures apply to whole requests: if nothing succeeded, fail the call as a whole.
@@ -88,19 +92,47 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
     return results;
   }
 
+  /** Indices of the inputs the model can take; an oversized input fails at once, unsent. */
+  private admit(tokens: number[], results: EmbeddingResult[]): number[] {
+    return tokens.flatMap((count, i) => {
+      if (count <= this.maxTokensPerInput) return [i];
+      results[i] = new PermanentError(`input has ${count} tokens, above the model limit of ${this.maxTokensPerInput}`);
+      return [];
+    });
+  }
+
+  /**
+   * Until an answer has shown the budgets, the first request carries one input: a large blind
+   * request into a budget that other clients already spent is a certain 429, a small one fits in
+   * what refills meanwhile, and its answer sizes and paces the rest. Concurrent calls wait for
+   * the same probe. Returns the indices still to send.
+   */
+  private async probe(texts: string[], indices: number[], results: EmbeddingResult[], tokens: number[]): Promise<number[]> {
+    if (!this.rateLimiter?.unanswered() || indices.length === 0) return indices;
+    if (this.probing) {
+      await this.probing;
+      return indices;
+    }
+    const [first, ...rest] = indices;
+    this.probing = this.slots.run(() => this.send(texts, [first], results, tokens));
+    try {
+      await this.probing;
+    } finally {
+      this.probing = undefined;
+    }
+    return rest;
+  }
+
   /**
    * Greedy packing in input order under both limits (and, under a token rate limit, requests
-   * small enough to go as the budget refills); oversized inputs fail at once.
+   * small enough to go as the budget refills).
    */
-  private pack(tokens: number[], results: EmbeddingResult[]): Request[] {
+  private pack(indices: number[], tokens: number[]): Request[] {
     const maxTokens = Math.min(this.options.maxTokensPerRequest, this.rateLimiter?.maxTokensPerRequest() ?? Number.POSITIVE_INFINITY);
     const requests: Request[] = [];
     let current: Request = { indices: [], tokens: 0 };
-    tokens.forEach((count, i) => {
-      if (count > this.maxTokensPerInput) {
-        results[i] = new PermanentError(`input has ${count} tokens, above the model limit of ${this.maxTokensPerInput}`);
-        return;
-      }
+    for (const i of indices) {
+      const count = tokens[i] ?? 0;
       const full = current.indices.length >= this.options.maxInputsPerRequest || current.tokens + count > maxTokens;
       if (full && current.indices.length > 0) {
         requests.push(current);
@@ -108,7 +140,7 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
       }
       current.indices.push(i);
       current.tokens += count;
-    });
+    }
     if (current.indices.length > 0) requests.push(current);
     return requests;
   }

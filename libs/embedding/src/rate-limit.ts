@@ -66,6 +66,11 @@ class Budget {
   /** No answer yet: whether the provider announces this limit is unknown. */
   private probing = true;
 
+  /** No answer has been seen yet. */
+  get unanswered(): boolean {
+    return this.probing;
+  }
+
   get known(): boolean {
     return Number.isFinite(this.limit);
   }
@@ -148,7 +153,6 @@ export class AdaptiveRateLimiter {
   private readonly headroom: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
-
   constructor(private readonly options: AdaptiveRateLimiterOptions = {}) {
     this.headroom = options.headroom ?? 0.05;
     this.now = options.now ?? Date.now;
@@ -186,6 +190,11 @@ export class AdaptiveRateLimiter {
       this.requests.exhausted(now);
       this.tokens.exhausted(now);
     }
+  }
+
+  /** No answer has been seen yet, so neither budget is known. */
+  unanswered(): boolean {
+    return this.requests.unanswered && this.tokens.unanswered;
   }
 
   /**
