@@ -1,5 +1,6 @@
-import { PermanentError } from '@rag/common';
-import { chunkId, tenantOf, type Chunk, type DocumentSubmitted } from '@rag/contracts';
+import { PermanentError } from '@rag/common/stage-errors';
+import { chunkId } from '@rag/contracts/ids';
+import { tenantOf, type Chunk, type DocumentSubmitted } from '@rag/contracts/types';
 import { extractSections, type ExtractionLimits } from './formats';
 import type { RecursiveTokenSplitter, SectionPiece } from './text-splitter';
 

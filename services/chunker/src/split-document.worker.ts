@@ -1,5 +1,5 @@
 import { workerData } from 'node:worker_threads';
-import { serveIsolatedTasks } from '@rag/stage-runtime';
+import { serveIsolatedTasks } from '@rag/stage-runtime/isolated-work/serve-isolated-tasks';
 import { splitDocument, type DocumentPiece, type SplitLimits } from './chunk-document';
 import { RecursiveTokenSplitter } from './text-splitter';
 

@@ -1,4 +1,4 @@
-import { tokenizer } from '@rag/embedding';
+import { tokenizer } from '@rag/embedding/tokenizer';
 
 export interface SplitterOptions {
   /** Maximum tokens per chunk. */

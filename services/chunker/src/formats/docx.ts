@@ -1,4 +1,4 @@
-import { PermanentError } from '@rag/common';
+import { PermanentError } from '@rag/common/stage-errors';
 import mammoth from 'mammoth';
 import type { Section } from './section';
 import { htmlSections } from './text';

@@ -1,10 +1,6 @@
-import { PermanentError } from '@rag/common';
-import { baseContentType, CONTENT_TYPES, contentMismatch, DOCX, isContentType, PDF, PPTX, XLSX } from '@rag/contracts';
-import { docxSections } from './docx';
-import { pdfSections } from './pdf';
-import { pptxSections } from './pptx';
+import { PermanentError } from '@rag/common/stage-errors';
+import { baseContentType, CONTENT_TYPES, contentMismatch, DOCX, isContentType, PDF, PPTX, XLSX } from '@rag/contracts/content-types';
 import type { ExtractionLimits, Section } from './section';
-import { xlsxSections } from './spreadsheet';
 import { nonEmpty, textSections } from './text';
 
 export type { ExtractionLimits, Section } from './section';
@@ -21,15 +17,17 @@ export async function extractSections(contentType: string, content: Uint8Array, 
   }
   const mismatch = contentMismatch(type, content);
   if (mismatch) throw new PermanentError(`content does not match its type: ${mismatch}`);
+  // The binary formats' readers (pdf.js, mammoth, read-excel-file, ~18 MiB of heap together) load
+  // on their format's first document, in the isolate that parses it: a text-only stream never pays.
   switch (type) {
     case PDF:
-      return nonEmpty(await pdfSections(content, limits.maxPages));
+      return nonEmpty(await (await import('./pdf')).pdfSections(content, limits.maxPages));
     case DOCX:
-      return nonEmpty(await docxSections(content, limits.maxUnzippedBytes));
+      return nonEmpty(await (await import('./docx')).docxSections(content, limits.maxUnzippedBytes));
     case PPTX:
-      return nonEmpty(pptxSections(content, limits.maxUnzippedBytes));
+      return nonEmpty((await import('./pptx')).pptxSections(content, limits.maxUnzippedBytes));
     case XLSX:
-      return nonEmpty(await xlsxSections(content, limits.maxUnzippedBytes));
+      return nonEmpty(await (await import('./xlsx')).xlsxSections(content, limits.maxUnzippedBytes));
     default:
       return textSections(type, content);
   }

@@ -1,4 +1,4 @@
-import { PermanentError } from '@rag/common';
+import { PermanentError } from '@rag/common/stage-errors';
 import { getDocumentProxy } from 'unpdf';
 import type { Section } from './section';
 

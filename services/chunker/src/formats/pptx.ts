@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { PermanentError } from '@rag/common';
+import { PermanentError } from '@rag/common/stage-errors';
 import { XMLParser } from 'fast-xml-parser';
 import type { Section } from './section';
 import { checkZipBudget, readZipEntries } from './zip-guard';

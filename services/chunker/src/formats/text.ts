@@ -1,4 +1,4 @@
-import { PermanentError } from '@rag/common';
+import { PermanentError } from '@rag/common/stage-errors';
 import { convert, type DomNode, type FormatCallback } from 'html-to-text';
 import { normaliseWhitespace, type Section } from './section';
 import { csvSections } from './spreadsheet';

@@ -1,4 +1,4 @@
-import { PermanentError } from '@rag/common';
+import { PermanentError } from '@rag/common/stage-errors';
 import { unzipSync, type Unzipped } from 'fflate';
 
 const MiB = 1024 * 1024;
