@@ -30,6 +30,12 @@ export interface LatencyResult {
   p95Ms: number;
   p99Ms: number;
   maxMs: number;
+  /**
+   * Where the time goes (p50 / p99 of each segment, ms): submission → CHUNKED (gateway topic and
+   * chunker), CHUNKED → the last chunk searchable (embedder, indexer, refresh), → the bench
+   * receives that INDEXED event (events topic).
+   */
+  segments?: { chunk: [number, number]; embedIndex: [number, number]; notify: [number, number] };
 }
 
 export interface PipelineBenchResult {
@@ -115,7 +121,7 @@ export async function runPipelineBench(options: PipelineBenchOptions): Promise<P
       latency.push(await openLoopRun(producer, tracker, corpus, fraction, rate, options));
       const l = latency[latency.length - 1];
       log(
-        `pipeline: ${fraction * 100}% load (${round(rate)} docs/s): p50 ${l.p50Ms} ms, p95 ${l.p95Ms} ms, p99 ${l.p99Ms} ms, ${l.completed}/${l.submitted} indexed`,
+        `pipeline: ${fraction * 100}% load (${round(rate)} docs/s): p50 ${l.p50Ms} ms, p95 ${l.p95Ms} ms, p99 ${l.p99Ms} ms, ${l.completed}/${l.submitted} indexed; p50/p99 submitted → chunked ${l.segments?.chunk.join('/')} ms, → searchable ${l.segments?.embedIndex.join('/')} ms, → event received ${l.segments?.notify.join('/')} ms`,
       );
     }
 
@@ -178,7 +184,19 @@ async function openLoopRun(
         d?.receivedAt !== undefined && d.submittedAt !== undefined,
     )
     .map((d) => d.receivedAt - d.submittedAt);
+  const done = ids
+    .map((id) => tracker.docs.get(id))
+    .filter(
+      (d): d is DocumentProgress & { receivedAt: number; submittedAt: number; chunked: number; doneAt: number } =>
+        d?.receivedAt !== undefined && d.submittedAt !== undefined && d.chunked !== undefined && d.doneAt !== undefined,
+    );
+  const spread = (values: number[]): [number, number] => [percentile(values, 50), percentile(values, 99)];
   return {
+    segments: {
+      chunk: spread(done.map((d) => d.chunked - d.submittedAt)),
+      embedIndex: spread(done.map((d) => d.doneAt - d.chunked)),
+      notify: spread(done.map((d) => d.receivedAt - d.doneAt)),
+    },
     loadFraction: fraction,
     targetDocsPerSec: round(rate),
     achievedDocsPerSec: round(count / Math.max(sendSeconds, 0.001)),

@@ -155,12 +155,13 @@ export function toMarkdown(r: BenchReport): string {
     '',
   );
   lines.push(
-    '| load | target docs/s | sent docs/s | indexed | p50 ms | p95 ms | p99 ms | max ms |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| load | target docs/s | sent docs/s | indexed | p50 ms | p95 ms | p99 ms | max ms | p50/p99 → chunked | chunked → searchable | → event received |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   );
+  const segment = (v: [number, number] | undefined) => (v ? v.join(' / ') : '–');
   for (const l of p.latency)
     lines.push(
-      `| ${Math.round(l.loadFraction * 100)} % | ${l.targetDocsPerSec} | ${l.achievedDocsPerSec} | ${l.completed}/${l.submitted} | ${l.p50Ms} | ${l.p95Ms} | ${l.p99Ms} | ${l.maxMs} |`,
+      `| ${Math.round(l.loadFraction * 100)} % | ${l.targetDocsPerSec} | ${l.achievedDocsPerSec} | ${l.completed}/${l.submitted} | ${l.p50Ms} | ${l.p95Ms} | ${l.p99Ms} | ${l.maxMs} | ${segment(l.segments?.chunk)} | ${segment(l.segments?.embedIndex)} | ${segment(l.segments?.notify)} |`,
     );
   lines.push('', ...scalingMarkdown(r.scaling));
   const services = Object.keys(p.peakRssMiB);
