@@ -3,8 +3,11 @@
 # down the way a managed deployment is, so the services' security settings are proven
 # against real servers rather than described.
 #
-#   Kafka          SASL_SSL only (SCRAM-SHA-512 over TLS); users `admin` (the broker itself)
-#                  and `rag` (the services), created when the storage is formatted. ACLs: `rag`
+#   Kafka          SASL_SSL only, over TLS: SCRAM-SHA-512 with users `admin` (the broker
+#                  itself) and `rag` (the services), created when the storage is formatted, or
+#                  OAUTHBEARER with a JWT (RS256) that the listener verifies against the JWKS of
+#                  the stack's issuer (scripts/stack/oauth-issuer.cjs; subject `rag`, audience
+#                  `kafka`, issuer `rag-stack`; a fresh token in secrets/kafka-oauth-token). ACLs: `rag`
 #                  may use topics prefixed STACK_SECURE_TOPIC_PREFIX [ingest.] and consumer
 #                  groups prefixed `rag-`, nothing else (scripts/stack/kafka-acls.cjs).
 #   registry       Apicurio on an internal loopback port, behind nginx: TLS and HTTP basic
@@ -54,6 +57,18 @@ ensure_certificates() {
   log "secure: made a private CA and a server certificate in $SECRETS"
 }
 
+# The OAuth issuer's key and JWKS (made once) and a token for the services (a fresh one per start).
+ensure_oauth_issuer() {
+  node "$SCRIPT_DIR/oauth-issuer.cjs" keys "$SECRETS" || die "secure: could not make the OAuth issuer's key"
+  (umask 077 && node "$SCRIPT_DIR/oauth-issuer.cjs" token "$SECRETS" rag >"$SECRETS/kafka-oauth-token") ||
+    die "secure: could not issue the services' OAuth token"
+}
+
+# JVM options of a secured broker: Kafka reads a JWKS only from URLs it is told to allow.
+kafka_secure_jvm_opts() {
+  echo "-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=file://$SECRETS/oauth-jwks.json"
+}
+
 # The JAAS line and the SCRAM users for Kafka (format-time: `StorageTool format --add-scram`).
 kafka_scram_users() {
   printf '%s\n' --add-scram "SCRAM-SHA-512=[name=admin,password=$(secret kafka-admin-password)]" \
@@ -70,9 +85,16 @@ inter.broker.listener.name=SASL_SSL
 # client it accepts (SCRAM cannot guard it: its users live in the metadata the controller serves).
 listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:SSL
 listener.name.controller.ssl.client.auth=required
-sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.enabled.mechanisms=SCRAM-SHA-512,OAUTHBEARER
 sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$(secret kafka-admin-password)";
+# OAUTHBEARER: signed JWTs of the stack's issuer only (signature, expiry, audience, issuer);
+# the principal is the token's subject, so the same ACLs apply as for the SCRAM user.
+listener.name.sasl_ssl.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
+listener.name.sasl_ssl.oauthbearer.sasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler
+sasl.oauthbearer.jwks.endpoint.url=file://$SECRETS/oauth-jwks.json
+sasl.oauthbearer.expected.audience=kafka
+sasl.oauthbearer.expected.issuer=rag-stack
 ssl.keystore.type=PEM
 ssl.keystore.location=$SECRETS/kafka-keystore.pem
 ssl.truststore.type=PEM
@@ -193,6 +215,8 @@ KAFKA_SASL_MECHANISM=scram-sha-512
 KAFKA_SASL_USERNAME=rag
 KAFKA_SASL_PASSWORD=$(secret kafka-rag-password)
 KAFKA_SSL_CA_FILE=$SECRETS/ca.pem
+# With KAFKA_SASL_MECHANISM=oauthbearer instead: the token file, re-read at each authentication.
+KAFKA_SASL_OAUTHBEARER_TOKEN_FILE=$SECRETS/kafka-oauth-token
 SCHEMA_REGISTRY_URL=https://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7
 SCHEMA_REGISTRY_USERNAME=rag
 SCHEMA_REGISTRY_PASSWORD=$(secret registry-password)

@@ -522,6 +522,7 @@ start_kafka() { # start_kafka <unit>: kafka, or kafka-n in cluster mode
   fi
   local extra=()
   read -r -a extra <<<"${STACK_KAFKA_JAVA_OPTS:-}"
+  if secure; then extra+=("$(kafka_secure_jvm_opts)"); fi
   launch_detached "$(pid_file "$unit")" "$LOGS/$unit.stdout.log" \
     "$JAVA" -Xms"$KAFKA_HEAP" -Xmx"$KAFKA_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExitOnOutOfMemoryError "${jvm[@]}" \
@@ -656,7 +657,10 @@ cmd_up() {
   require_java
   require_tools
   mkdir -p "$LOGS" "$RUN" "$TMP" "$DATA" "$CONF" "$DIST"
-  if secure; then ensure_certificates; fi
+  if secure; then
+    ensure_certificates
+    ensure_oauth_issuer
+  fi
 
   for c in "${comps[@]}"; do fetch "${c%%-*}"; done
 

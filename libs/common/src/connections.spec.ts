@@ -28,6 +28,28 @@ describe('kafkaSecurity', () => {
     expect(security.ssl).toMatchObject({ ca: expect.stringContaining('BEGIN CERTIFICATE'), rejectUnauthorized: true });
   });
 
+  it('SASL_SSL with OAUTHBEARER: the token file is read at each authentication (a rotated token is used at once)', async () => {
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, 'first.token.jwt\n');
+    const security = kafka({
+      KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+      KAFKA_SASL_MECHANISM: 'oauthbearer',
+      KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: tokenFile,
+    });
+    const sasl = security.sasl as { mechanism: string; oauthBearerProvider: () => Promise<{ value: string }> };
+    expect(sasl.mechanism).toBe('oauthbearer');
+    expect(await sasl.oauthBearerProvider()).toEqual({ value: 'first.token.jwt' });
+    writeFileSync(tokenFile, 'second.token.jwt');
+    expect(await sasl.oauthBearerProvider()).toEqual({ value: 'second.token.jwt' });
+    expect(() => kafka({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'oauthbearer' })).toThrow(
+      /KAFKA_SASL_OAUTHBEARER_TOKEN_FILE/,
+    );
+    writeFileSync(tokenFile, '  \n');
+    expect(() =>
+      kafka({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'oauthbearer', KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: tokenFile }),
+    ).toThrow(/is empty/);
+  });
+
   it('refuses inconsistent settings with the variable to fix', () => {
     expect(() => kafka({ KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT', KAFKA_SASL_MECHANISM: 'plain' })).toThrow(/KAFKA_SASL_USERNAME/);
     expect(() => kafka({ KAFKA_SSL_CA_FILE: ca })).toThrow(/does not use TLS/);

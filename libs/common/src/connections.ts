@@ -9,9 +9,15 @@ import { envBool } from './env-bool';
 /** How every Kafka client of the pipeline connects (services, provisioning, CLI, DLQ tools). */
 export const kafkaSecurityConfigSchema = z.object({
   KAFKA_SECURITY_PROTOCOL: z.enum(['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL']).default('PLAINTEXT'),
-  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer']).optional(),
   KAFKA_SASL_USERNAME: z.string().optional(),
   KAFKA_SASL_PASSWORD: z.string().optional(),
+  /**
+   * OAUTHBEARER: a file holding the current access token (a JWT from the identity provider),
+   * kept fresh by the platform (a projected service-account token, an IdP agent or sidecar) and
+   * read again at each authentication, so a rotated token is used without a restart.
+   */
+  KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: z.string().optional(),
   /** PEM bundle of the CAs that sign the brokers' certificates (default: the system's). */
   KAFKA_SSL_CA_FILE: z.string().optional(),
   /** Client certificate and key (PEM) for mutual TLS. */
@@ -51,7 +57,10 @@ export function kafkaSecurity(cfg: KafkaSecurityConfig): Pick<KafkaConfig, 'ssl'
   if (Boolean(cfg.KAFKA_SSL_CERT_FILE) !== Boolean(cfg.KAFKA_SSL_KEY_FILE)) {
     throw new Error('mutual TLS needs both KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE');
   }
-  if (sasl && !(cfg.KAFKA_SASL_MECHANISM && cfg.KAFKA_SASL_USERNAME && cfg.KAFKA_SASL_PASSWORD)) {
+  if (sasl && cfg.KAFKA_SASL_MECHANISM === 'oauthbearer') {
+    if (!cfg.KAFKA_SASL_OAUTHBEARER_TOKEN_FILE) throw new Error('KAFKA_SASL_MECHANISM=oauthbearer needs KAFKA_SASL_OAUTHBEARER_TOKEN_FILE');
+    readOAuthToken(cfg.KAFKA_SASL_OAUTHBEARER_TOKEN_FILE); // fail at start, not at the first connection
+  } else if (sasl && !(cfg.KAFKA_SASL_MECHANISM && cfg.KAFKA_SASL_USERNAME && cfg.KAFKA_SASL_PASSWORD)) {
     throw new Error(`KAFKA_SECURITY_PROTOCOL=${protocol} needs KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`);
   }
   const ssl: ConnectionOptions | undefined = tls
@@ -62,10 +71,22 @@ export function kafkaSecurity(cfg: KafkaSecurityConfig): Pick<KafkaConfig, 'ssl'
         rejectUnauthorized: cfg.KAFKA_SSL_REJECT_UNAUTHORIZED,
       }
     : undefined;
-  const saslOptions = sasl
-    ? ({ mechanism: cfg.KAFKA_SASL_MECHANISM, username: cfg.KAFKA_SASL_USERNAME, password: cfg.KAFKA_SASL_PASSWORD } as SASLOptions)
-    : undefined;
-  return { ...(ssl && { ssl }), ...(saslOptions && { sasl: saslOptions }) };
+  return { ...(ssl && { ssl }), ...(sasl && { sasl: saslOptions(cfg) }) };
+}
+
+function saslOptions(cfg: KafkaSecurityConfig): SASLOptions {
+  const tokenFile = cfg.KAFKA_SASL_OAUTHBEARER_TOKEN_FILE;
+  if (cfg.KAFKA_SASL_MECHANISM === 'oauthbearer' && tokenFile) {
+    // kafkajs asks on every new connection: the file's current token, never a cached one.
+    return { mechanism: 'oauthbearer', oauthBearerProvider: () => Promise.resolve({ value: readOAuthToken(tokenFile) }) };
+  }
+  return { mechanism: cfg.KAFKA_SASL_MECHANISM, username: cfg.KAFKA_SASL_USERNAME, password: cfg.KAFKA_SASL_PASSWORD } as SASLOptions;
+}
+
+function readOAuthToken(file: string): string {
+  const token = (readPem(file, 'KAFKA_SASL_OAUTHBEARER_TOKEN_FILE') ?? '').trim();
+  if (!token) throw new Error(`KAFKA_SASL_OAUTHBEARER_TOKEN_FILE ${file} is empty`);
+  return token;
 }
 
 export interface RegistryConnection {

@@ -15,6 +15,7 @@ import {
   waitFor,
   type ServiceName,
 } from '@rag/testkit';
+import { generateKeyPair, importPKCS8, SignJWT, type KeyLike } from 'jose';
 import { Kafka, logLevel } from 'kafkajs';
 import { stack } from '../../support/stack';
 import { describeWithTool } from '../../support/tools';
@@ -24,7 +25,7 @@ const REPO = join(__dirname, '..', '..', '..');
 
 /**
  * The pipeline against a secured stack of its own (stack.sh with STACK_SECURE=1): Kafka with
- * SASL_SSL (SCRAM-SHA-512) only and ACLs, the schema registry behind TLS and basic auth, Elasticsearch
+ * SASL_SSL only (SCRAM-SHA-512, or OAUTHBEARER with the stack issuer's JWTs) and ACLs, the schema registry behind TLS and basic auth, Elasticsearch
  * with security on, TLS and a least-privilege user. With the settings stack.sh writes to
  * secrets/stack.env, a document uploaded with an API key becomes searchable; without them, or
  * with a wrong password, each server refuses, the services say why in short words, and no
@@ -135,6 +136,42 @@ describeWithTool('nginx', 'secured stack: SASL_SSL Kafka, TLS + basic-auth regis
     );
   });
 
+  it('runs the pipeline end to end over OAUTHBEARER: a JWT from a token file instead of a password', async () => {
+    // The SCRAM services of the test above leave; every Kafka connection from now on uses the token.
+    await Promise.all(services.splice(0).map((s) => s.stop()));
+    const token = readFileSync(connection.KAFKA_SASL_OAUTHBEARER_TOKEN_FILE, 'utf8').trim();
+    const oauth = { KAFKA_SASL_MECHANISM: 'oauthbearer', KAFKA_SASL_USERNAME: '', KAFKA_SASL_PASSWORD: '' };
+    for (const name of ['indexer', 'embedder', 'chunker'] as const) await start(name, oauth);
+    const gateway = await start('gateway', { ...oauth, GATEWAY_AUTH: 'none' });
+
+    const phrase = distinctivePhrase(random);
+    const documentId = `secure-oauth-${id}`;
+    const accepted = await fetch(`${gateway.url}/v1/documents`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ documentId, text: textDocument(random, 3_000, phrase) }),
+    });
+    expect(accepted.status).toBe(202);
+    await waitFor(
+      `${documentId} indexed`,
+      async () => ((await (await fetch(`${gateway.url}/v1/documents/${documentId}`)).json()) as { status: string }).status === 'indexed',
+      120_000,
+      100,
+    );
+    const search = await fetch(`${gateway.url}/v1/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: phrase, k: 3 }),
+    });
+    const { hits } = (await search.json()) as { hits: { documentId: string; text: string }[] };
+    expect(hits[0]).toMatchObject({ documentId });
+    const logs = services.map((s) => readFileSync(s.logFile, 'utf8')).join('\n');
+    // The services really authenticated with the token: SCRAM is impossible without a password.
+    expect(services.every((s) => s.running)).toBe(true);
+    for (const secret of [token, ...secrets]) expect(logs.includes(secret)).toBe(false);
+    console.log(`secured stack: ${documentId} indexed and found over SASL_SSL with OAUTHBEARER (token from a file)`);
+  });
+
   it('each server refuses a client without the right credentials', async () => {
     const brokers = connection.KAFKA_BROKERS.split(',');
     const ca = [readFileSync(connection.KAFKA_SSL_CA_FILE, 'utf8')];
@@ -145,7 +182,10 @@ describeWithTool('nginx', 'secured stack: SASL_SSL Kafka, TLS + basic-auth regis
         await admin.listTopics();
         return 'connected';
       } catch (error) {
-        return (error as Error).name;
+        // kafkajs wraps a failure it retried (an OAUTHBEARER refusal among them): the first cause says why.
+        let root = error as Error;
+        while (root.cause instanceof Error) root = root.cause;
+        return root === error ? root.name : `${root.name}: ${root.message}`;
       } finally {
         await admin.disconnect().catch(() => undefined);
       }
@@ -159,6 +199,35 @@ describeWithTool('nginx', 'secured stack: SASL_SSL Kafka, TLS + basic-auth regis
     expect(await tryKafka({ ssl: { ca }, sasl: { mechanism: 'scram-sha-512', username, password: 'wrong' } })).toBe(
       'KafkaJSSASLAuthenticationError',
     );
+    // OAUTHBEARER: the issuer's token is taken; an expired one, one for another audience and one
+    // signed by a key the broker does not know are refused.
+    const issuerKey = await importPKCS8(readFileSync(join(dir, 'secrets', 'oauth-issuer.key'), 'utf8'), 'RS256');
+    const strangerKey = (await generateKeyPair('RS256')).privateKey;
+    const jwt = (key: KeyLike, claims: { aud?: string; exp?: number } = {}) =>
+      new SignJWT({ scope: 'kafka' })
+        .setProtectedHeader({ alg: 'RS256', kid: 'rag-stack-1' })
+        .setIssuer('rag-stack')
+        .setAudience(claims.aud ?? 'kafka')
+        .setSubject(username)
+        .setIssuedAt()
+        .setExpirationTime(claims.exp ?? Math.floor(Date.now() / 1000) + 600)
+        .sign(key);
+    const withToken = async (token: string) =>
+      tryKafka({ ssl: { ca }, sasl: { mechanism: 'oauthbearer', oauthBearerProvider: () => Promise.resolve({ value: token }) } });
+    expect(await withToken(await jwt(issuerKey))).toBe('connected');
+    const refused = {
+      expired: await withToken(await jwt(issuerKey, { exp: Math.floor(Date.now() / 1000) - 600 })),
+      audience: await withToken(await jwt(issuerKey, { aud: 'elsewhere' })),
+      stranger: await withToken(await jwt(strangerKey)),
+    };
+    for (const outcome of Object.values(refused)) expect(outcome).not.toBe('connected');
+    // kafkajs does not read the broker's OAUTHBEARER error reply (RFC 7628) and reports only a
+    // lost connection ("No brokers in the broker pool"); the broker's log says why it refused.
+    const brokerLog = readFileSync(join(dir, 'logs', 'kafka.log'), 'utf8');
+    expect(brokerLog).toMatch(/"aud":"kafka","sub":"rag".*is on or after the Expiration Time/);
+    expect(brokerLog).toMatch(/Audience \(aud\) claim \[elsewhere\] doesn't contain an acceptable identifier/);
+    expect(brokerLog).toMatch(/JWT rejected due to invalid signature/);
+    console.log(`OAUTHBEARER refusals as kafkajs reports them: ${JSON.stringify(refused)}`);
 
     // Authorised, not all-powerful: the services' user may not create, write or read outside its
     // topic prefix and `rag-` groups (ACLs; the broker's own admin user made the other topic).
