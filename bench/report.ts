@@ -218,7 +218,7 @@ function cpuMarkdown(r: BenchReport): string[] {
 export function scalingMarkdown(scaling: ScalingResult): string[] {
   const lines: string[] = [];
   lines.push(
-    `## Embedder scaling (OpenAI provider → fake server, ${scaling.latencyMs} ms/request, OPENAI_CONCURRENCY=1, ≤ ${scaling.maxInputsPerRequest} inputs/request, chunks topic pre-filled)`,
+    `## Embedder scaling (OpenAI provider → fake server, ${scaling.latencyMs} ms/request, OPENAI_CONCURRENCY=1, ≤ ${scaling.maxInputsPerRequest} inputs/request, chunks topic pre-filled, embedders alone; rate = inputs the provider served per second, middle 80 %)`,
     '',
   );
   lines.push(
