@@ -153,6 +153,7 @@ export class AdaptiveRateLimiter {
   private readonly headroom: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
+
   constructor(private readonly options: AdaptiveRateLimiterOptions = {}) {
     this.headroom = options.headroom ?? 0.05;
     this.now = options.now ?? Date.now;
