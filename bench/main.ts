@@ -173,7 +173,11 @@ async function main(): Promise<void> {
       serviceEnv: opts.serviceEnv,
       log,
     });
-    console.log(JSON.stringify(stages, null, 2));
+    // The ceiling after the stages (the index as warm as theirs), for a ratio from one run.
+    const es = await elasticsearchCeiling(embed.chunks, corpus.length, DIMENSIONS);
+    const indexer = stages.find((s) => s.stage === 'indexer')!;
+    log(`ceiling: ES bulk ${es.chunksPerSec} chunks/s; indexer alone ${round(indexer.recordsPerSec / es.chunksPerSec, 2)}x of it`);
+    console.log(JSON.stringify({ stages, elasticsearchCeiling: es }, null, 2));
     return;
   }
   if (o.only === 'peers') {

@@ -6,10 +6,11 @@ const plan = (marker?: SliceMarker, suspectUntil?: bigint, from = offsets) =>
 
 describe('planSlice', () => {
   it('handles up to maxRecords at once when nothing died', () => {
-    expect(plan()).toEqual({ action: 'handle', records: 4, marker: { first: '10', last: '13', attempt: 1 } });
+    expect(plan()).toEqual({ action: 'handle', records: 4, suspect: false, marker: { first: '10', last: '13', attempt: 1 } });
     expect(plan(undefined, undefined, ['10', '11'])).toEqual({
       action: 'handle',
       records: 2,
+      suspect: false,
       marker: { first: '10', last: '11', attempt: 1 },
     });
   });
@@ -22,6 +23,7 @@ describe('planSlice', () => {
     expect(plan({ first: '10', last: '13', attempt: 1 })).toEqual({
       action: 'handle',
       records: 1,
+      suspect: true,
       marker: { first: '10', last: '10', attempt: 2 },
     });
   });
@@ -30,6 +32,7 @@ describe('planSlice', () => {
     expect(plan(undefined, 13n, ['12', '13', '14'])).toEqual({
       action: 'handle',
       records: 1,
+      suspect: true,
       marker: { first: '12', last: '12', attempt: 1 },
     });
     expect(plan(undefined, 13n, ['14', '15'])).toMatchObject({ action: 'handle', records: 2 });
@@ -39,9 +42,20 @@ describe('planSlice', () => {
     expect(plan({ first: '12', last: '12', attempt: 2 }, 13n, ['12', '13'])).toEqual({
       action: 'handle',
       records: 1,
+      suspect: true,
       marker: { first: '12', last: '12', attempt: 3 },
     });
     expect(plan({ first: '12', last: '12', attempt: 3 }, undefined, ['12', '13'])).toEqual({ action: 'dead-letter', deaths: 3 });
+  });
+
+  it('after a death with several slices in flight (one marker spans them), narrows down all of them', () => {
+    expect(plan({ first: '10', last: '14', attempt: 1 })).toEqual({
+      action: 'handle',
+      records: 1,
+      suspect: true,
+      marker: { first: '10', last: '10', attempt: 2 },
+    });
+    expect(plan(undefined, 14n, ['14', '15'])).toMatchObject({ records: 1, suspect: true });
   });
 
   it('does not dead-letter on deaths of a whole slice: they only narrow it down', () => {

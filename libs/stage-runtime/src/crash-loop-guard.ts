@@ -1,4 +1,4 @@
-import type { Admin, Consumer, Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 
 /**
@@ -14,7 +14,10 @@ export interface SliceMarker {
   attempt: number;
 }
 
-export type SlicePlan = { action: 'handle'; records: number; marker: SliceMarker } | { action: 'dead-letter'; deaths: number };
+/** `suspect`: the slice is part of one that died; it must run alone (nothing else of its partition in flight). */
+export type SlicePlan =
+  | { action: 'handle'; records: number; marker: SliceMarker; suspect: boolean }
+  | { action: 'dead-letter'; deaths: number };
 
 export interface SlicePlanInput {
   /** Offsets of the fetched records not handled yet, in order. */
@@ -39,7 +42,7 @@ export function planSlice({ offsets, marker, suspectUntil, maxRecords, maxDeaths
   if (died && died.first === died.last && died.attempt >= maxDeaths) return { action: 'dead-letter', deaths: died.attempt };
   const suspect = died !== undefined || (suspectUntil !== undefined && BigInt(first) <= suspectUntil);
   const records = suspect ? 1 : Math.min(maxRecords, offsets.length);
-  return { action: 'handle', records, marker: { first, last: offsets[records - 1], attempt: (died?.attempt ?? 0) + 1 } };
+  return { action: 'handle', records, suspect, marker: { first, last: offsets[records - 1], attempt: (died?.attempt ?? 0) + 1 } };
 }
 
 const MARKER_PREFIX = 'rag-slice-in-flight:';
@@ -89,8 +92,11 @@ export class CrashLoopGuard {
     this.partitions.clear();
   }
 
-  /** Plans the next slice and, when it is to be handled, records it as in flight (committed metadata). */
-  async begin(consumer: Consumer, topic: string, partition: number, offsets: string[]): Promise<SlicePlan> {
+  /**
+   * Plans the next slice. The caller records it as in flight (commit metadata, see encodeMarker)
+   * before its handler runs, and clears that with the slice's own commit.
+   */
+  async plan(topic: string, partition: number, offsets: string[]): Promise<SlicePlan> {
     const state = await this.state(topic, partition);
     const plan = planSlice({
       offsets,
@@ -114,7 +120,6 @@ export class CrashLoopGuard {
       const last = BigInt(state.marker.last);
       state.suspectUntil = state.suspectUntil === undefined || last > state.suspectUntil ? last : state.suspectUntil;
     }
-    await consumer.commitOffsets([{ topic, partition, offset: plan.marker.first, metadata: encodeMarker(plan.marker) }]);
     state.marker = plan.marker;
     return plan;
   }

@@ -63,6 +63,7 @@ function setup(options: { inputLag?: number; stallTimeoutMs?: number } = {}) {
     fetchMaxBytesPerPartition: 1_000_000,
     fetchMaxBytes: 10_000_000,
     partitionsConcurrency: 1,
+    slicesInFlight: 1,
     crashLoopMaxDeaths: 3,
     group: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 3_000, rebalanceTimeoutMs: 30_000 },
     retry: { maxAttempts: 3, minWindowMs: 0 },

@@ -13,9 +13,10 @@ import {
 import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { IDEMPOTENT_PRODUCER, PermanentError, classifyError, errorMessage, type ErrorKind } from '@rag/common';
-import { CrashLoopGuard } from './crash-loop-guard';
+import { CrashLoopGuard, encodeMarker } from './crash-loop-guard';
 import { attemptOf, errorClassOf, failureHeaders, firstFailureAtOf, headersToStrings, notBeforeOf } from './failure-headers';
 import { LagMonitor } from './lag-monitor';
+import { PartitionPipeline, SliceBudget, type SliceRange } from './partition-pipeline';
 import { PRODUCE_REQUEST_MAX_BYTES, RECORD_BATCH_HEADER_BYTES, splitIntoRequests } from './produce-requests';
 import { oversizeOutput, TopicLimits } from './record-limits';
 import { routeFailure, type FailureDestinations } from './retry-policy';
@@ -47,6 +48,15 @@ interface Slot<T> {
   routed?: 'retried' | 'dead_lettered';
 }
 
+/** A handled slice waiting for its turn to be produced and committed. */
+interface PreparedSlice<T> {
+  slots: Slot<T>[];
+  out: Map<string, Message[]>;
+  started: bigint;
+}
+
+const partitionKey = (topic: string, partition: number): string => `${topic}:${partition}`;
+
 /**
  * The Kafka stage runtime shared by chunker, embedder and indexer.
  *
@@ -55,7 +65,9 @@ interface Slot<T> {
  * decode → handler → produce outputs, retry and dead-letter records with the idempotent
  * producer (acks=all) → commit the slice's offsets. Offsets are committed only after Kafka
  * acknowledged every output, so a crash at any point re-delivers (at-least-once) and the
- * deterministic ids downstream make that harmless.
+ * deterministic ids downstream make that harmless. With `slicesInFlight` > 1 the handlers of
+ * several slices of a partition overlap (a PartitionPipeline); outputs and commits stay in log
+ * order.
  *
  * Failures never block a partition: a failed record is produced to a retry tier
  * `<stage>.retry.<delay>` with backoff headers (or to `<stage>.dlq`), and the main topic moves on.
@@ -92,6 +104,10 @@ export class StageRunner<N extends ContractName> {
   /** Last sign of progress (a slice ended, a batch arrived, the group was joined), for the stall watchdog. */
   private lastProgressAt = Date.now();
   private slicesInFlight = 0;
+  /** Slices handed to the handler and not committed yet, per partition of the current consumer. */
+  private readonly pipelines = new Map<string, PartitionPipeline>();
+  /** With pipelined slices: how many may be in flight over all partitions. */
+  private readonly budget: SliceBudget;
   private watchdog?: NodeJS.Timeout;
   /** Partitions per topic from the last group join; undefined until the first join. */
   private assignment?: Record<string, number[]>;
@@ -107,6 +123,7 @@ export class StageRunner<N extends ContractName> {
     private readonly logger: Logger,
   ) {
     this.name = `${settings.stage}-consumer`;
+    this.budget = new SliceBudget(settings.slicesInFlight);
   }
 
   get inputTopic(): string {
@@ -186,6 +203,7 @@ export class StageRunner<N extends ContractName> {
       rebalanceTimeout: this.settings.group.rebalanceTimeoutMs,
     });
     this.consumer = consumer;
+    this.discardPipelines();
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
       if (!payload.restart) this.scheduleRebuild(consumer);
@@ -195,6 +213,7 @@ export class StageRunner<N extends ContractName> {
       this.crashLoopGuard?.forget();
       this.rebuilds = 0;
       this.assignment = payload.memberAssignment;
+      this.discardPipelines();
       this.metrics.groupJoins.inc({ stage: this.settings.stage });
       this.logger.info({ memberAssignment: payload.memberAssignment, durationMs: payload.duration }, 'joined consumer group');
     });
@@ -287,14 +306,28 @@ export class StageRunner<N extends ContractName> {
     this.resumeTimers.clear();
     this.limits?.stop();
     await this.lagMonitor?.stop();
+    await this.drainPipelines();
     await this.consumer?.disconnect();
     await this.producer?.disconnect();
     await this.crashLoopGuard?.stop();
     this.logger.info('stage stopped');
   }
 
+  /** Slices handed over before the stop get produced and committed; nothing new is fetched meanwhile. */
+  private async drainPipelines(): Promise<void> {
+    if (this.pipelines.size === 0) return;
+    try {
+      this.consumer?.pause([this.inputTopic, ...this.retryTopics].map((topic) => ({ topic })));
+    } catch {
+      // Not running: nothing more is fetched anyway.
+    }
+    const drained = Promise.all([...this.pipelines.values()].map((p) => p.drain()));
+    await withDeadline(drained, this.settings.group.rebalanceTimeoutMs);
+  }
+
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
+    const consumer = this.consumer!;
     this.lastProgressAt = Date.now();
     const isRetry = this.retryTopics.includes(batch.topic);
     let messages = batch.messages;
@@ -307,27 +340,31 @@ export class StageRunner<N extends ContractName> {
         messages = messages.slice(0, firstNotDue);
       }
     }
+    // Retry tiers are paused and rewound (deferPartition): their slices run one at a time.
+    const depth = isRetry ? 1 : this.settings.slicesInFlight;
+    const pipeline = this.pipelineOf(consumer, batch.topic, batch.partition, depth);
     const stopHeartbeats = this.heartbeatWhileBusy(payload);
     try {
       for (let i = 0; i < messages.length;) {
-        if (!payload.isRunning() || payload.isStale()) return;
+        await pipeline.admit();
+        if (pipeline.stopped || !this.running || !payload.isRunning() || payload.isStale()) return;
         const head = messages.slice(i, i + this.settings.maxBatchRecords);
-        const plan = await this.crashLoopGuard!.begin(
-          this.consumer!,
-          batch.topic,
-          batch.partition,
-          head.map((m) => m.offset),
-        );
+        const plan = await this.crashLoopGuard!.plan(batch.topic, batch.partition, head.map((m) => m.offset));
+        // A slice of one that died runs alone, so a death points at its records only.
+        if (plan.action === 'dead-letter' || plan.suspect) await pipeline.drain();
+        if (pipeline.stopped) return;
         const slice = plan.action === 'handle' ? head.slice(0, plan.records) : head.slice(0, 1);
         const crashed = plan.action === 'dead-letter' ? new PermanentError(`crashed the stage ${plan.deaths} times`) : undefined;
-        this.slicesInFlight++;
-        try {
-          await this.processSlice(batch, slice, isRetry, crashed);
-        } finally {
-          this.slicesInFlight--;
-          this.lastProgressAt = Date.now();
-        }
+        const range =
+          plan.action === 'handle' ? plan.marker : { first: slice[0].offset, last: slice[0].offset, attempt: plan.deaths };
+        const { done } = await this.startSlice(pipeline, depth > 1, batch, slice, range, isRetry, crashed);
         i += slice.length;
+        if (depth === 1) {
+          await done;
+          this.throwIfFailed(pipeline, batch);
+        }
+        // kafkajs fetches on from here. With slices in flight, a failure rebuilds the consumer,
+        // which resumes from the last commit, not from this position.
         payload.resolveOffset(slice[slice.length - 1].offset);
         await payload.heartbeat();
       }
@@ -335,12 +372,89 @@ export class StageRunner<N extends ContractName> {
       stopHeartbeats();
     }
     if (deferred) this.deferPartition(batch, deferred, payload);
-    if (messages.length > 0) {
-      // Fresh lag for this partition right after a commit; the LagMonitor covers idle partitions.
-      const next = Number(messages[messages.length - 1].offset) + 1;
-      const labels = { stage: this.settings.stage, topic: batch.topic, partition: String(batch.partition) };
-      this.metrics.lag.set(labels, Math.max(0, Number(batch.highWatermark) - next));
+  }
+
+  /** Hands a slice to the partition's pipeline; resolves once its handler runs, `done` when it is committed (or dropped). */
+  private async startSlice(
+    pipeline: PartitionPipeline,
+    budgeted: boolean,
+    batch: Batch,
+    slice: KafkaMessage[],
+    range: SliceRange,
+    isRetry: boolean,
+    crashed?: Error,
+  ): Promise<{ done: Promise<void> }> {
+    if (budgeted) await this.budget.acquire();
+    this.slicesInFlight++;
+    const settled = () => {
+      this.slicesInFlight--;
+      if (budgeted) this.budget.release();
+      this.lastProgressAt = Date.now();
+    };
+    try {
+      const { done } = await pipeline.start(
+        range,
+        () => this.prepareSlice(batch, slice, crashed),
+        (prepared) => this.finishSlice(batch, slice, prepared, isRetry),
+      );
+      return { done: done.finally(settled) };
+    } catch (error) {
+      settled();
+      throw error;
     }
+  }
+
+  /**
+   * With one slice in flight, a failure is thrown to kafkajs as before pipelining: it fetches
+   * again from the last resolved offset, the start of the failed slice. The failed pipeline is
+   * dropped so that retry starts clean.
+   */
+  private throwIfFailed(pipeline: PartitionPipeline, batch: Batch): void {
+    if (pipeline.failure === undefined) return;
+    this.pipelines.delete(partitionKey(batch.topic, batch.partition));
+    throw pipeline.failure;
+  }
+
+  private pipelineOf(consumer: Consumer, topic: string, partition: number, depth: number): PartitionPipeline {
+    const key = partitionKey(topic, partition);
+    let pipeline = this.pipelines.get(key);
+    // One slice at a time, a failure was thrown to kafkajs, which fetches the slice again: start clean.
+    // With slices in flight, a failed pipeline stays (its partition paused) until the rebuild.
+    if (!pipeline || (depth === 1 && pipeline.stopped)) {
+      pipeline = new PartitionPipeline(
+        depth,
+        async ({ offset, marker }) => {
+          await consumer.commitOffsets([{ topic, partition, offset, ...(marker && { metadata: encodeMarker(marker) }) }]);
+          if (!marker) this.crashLoopGuard?.finished(topic, partition);
+        },
+        (error) => {
+          if (depth > 1) this.onPipelineFailure(consumer, topic, partition, error);
+        },
+      );
+      this.pipelines.set(key, pipeline);
+    }
+    return pipeline;
+  }
+
+  /**
+   * A slice whose outputs or commit Kafka did not take, with later slices already fetched and
+   * resolved: kafkajs would fetch on past it. The partition is paused and the consumer rebuilt,
+   * which resumes from the last commit (the start of the failed slice).
+   */
+  private onPipelineFailure(consumer: Consumer, topic: string, partition: number, error: unknown): void {
+    this.logger.warn({ err: error, topic, partition }, 'slice failed with later slices in flight; rebuilding the consumer');
+    try {
+      consumer.pause([{ topic, partitions: [partition] }]);
+    } catch {
+      // Not running any more: the rebuild starts from the commit anyway.
+    }
+    this.scheduleRebuild(consumer);
+  }
+
+  /** A new group generation (or a new consumer) redelivers from the commits: what was in flight is dropped. */
+  private discardPipelines(): void {
+    for (const pipeline of this.pipelines.values()) pipeline.discard();
+    this.pipelines.clear();
   }
 
   /**
@@ -375,26 +489,33 @@ export class StageRunner<N extends ContractName> {
     this.resumeTimers.add(timer);
   }
 
-  /** `crashed`: the record is not handled again but routed with this error (see CrashLoopGuard). */
-  private async processSlice(batch: Batch, messages: KafkaMessage[], isRetry: boolean, crashed?: Error): Promise<void> {
-    const stage = this.settings.stage;
+  /**
+   * Decode → handler → encode, and what is sent where (outputs, retries, dead letters).
+   * `crashed`: the record is not handled again but routed with this error (see CrashLoopGuard).
+   */
+  private async prepareSlice(batch: Batch, messages: KafkaMessage[], crashed?: Error): Promise<PreparedSlice<ContractTypes[N]>> {
     const started = process.hrtime.bigint();
-    this.metrics.batchRecords.observe({ stage }, messages.length);
+    this.metrics.batchRecords.observe({ stage: this.settings.stage }, messages.length);
     const slots = await this.decode(messages);
     if (crashed) for (const slot of slots) slot.failure = { error: crashed, kind: 'permanent' };
     else await this.handle(batch, slots);
     this.encodeOutputs(batch, slots);
     this.rejectOversizeOutputs(slots);
-    const out = this.collectOutgoing(batch, slots);
+    return { slots, out: this.collectOutgoing(batch, slots), started };
+  }
+
+  /** Produces a prepared slice's records (acks=all); the pipeline commits after this. */
+  private async finishSlice(batch: Batch, messages: KafkaMessage[], prepared: PreparedSlice<ContractTypes[N]>, isRetry: boolean): Promise<void> {
     const requestMaxBytes = Math.min(PRODUCE_REQUEST_MAX_BYTES, this.limits!.smallest() - RECORD_BATCH_HEADER_BYTES);
-    for (const topicMessages of splitIntoRequests(out, requestMaxBytes)) {
+    for (const topicMessages of splitIntoRequests(prepared.out, requestMaxBytes)) {
       await this.producer!.sendBatch({ acks: -1, topicMessages });
     }
-    const last = messages[messages.length - 1];
-    await this.consumer!.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
-    this.crashLoopGuard?.finished(batch.topic, batch.partition);
-    this.metrics.batchSeconds.observe({ stage }, Number(process.hrtime.bigint() - started) / 1e9);
-    this.countOutcomes(slots, isRetry);
+    this.metrics.batchSeconds.observe({ stage: this.settings.stage }, Number(process.hrtime.bigint() - prepared.started) / 1e9);
+    this.countOutcomes(prepared.slots, isRetry);
+    // Fresh lag for this partition; the LagMonitor covers idle partitions.
+    const next = Number(messages[messages.length - 1].offset) + 1;
+    const labels = { stage: this.settings.stage, topic: batch.topic, partition: String(batch.partition) };
+    this.metrics.lag.set(labels, Math.max(0, Number(batch.highWatermark) - next));
   }
 
   private async decode(messages: KafkaMessage[]): Promise<Slot<ContractTypes[N]>[]> {

@@ -33,6 +33,7 @@ export function stageSettings(stage: ConsumerStage, cfg: StageConfig): StageRunt
     fetchMaxBytesPerPartition: cfg.STAGE_FETCH_MAX_BYTES_PER_PARTITION,
     fetchMaxBytes: cfg.STAGE_FETCH_MAX_BYTES,
     partitionsConcurrency: cfg.STAGE_PARTITIONS_CONCURRENCY,
+    slicesInFlight: cfg.STAGE_SLICES_IN_FLIGHT,
     crashLoopMaxDeaths: cfg.STAGE_CRASH_LOOP_MAX_DEATHS,
     stallTimeoutMs: cfg.STAGE_STALL_TIMEOUT_MS,
     group: {

@@ -21,6 +21,14 @@ export const stageConfigSchema = z.object({
     .default(10 * 1024 * 1024),
   /** Partitions processed in parallel by one instance. */
   STAGE_PARTITIONS_CONCURRENCY: z.coerce.number().int().min(1).default(3),
+  /**
+   * Slices whose handlers may run at once in one instance, over all its partitions. 1: each
+   * partition handles one slice at a time (up to STAGE_PARTITIONS_CONCURRENCY partitions). Above
+   * 1, a partition's next slices are handled while earlier ones wait, and kafkajs fetches on;
+   * outputs and commits still go in log order. For handlers whose effects are idempotent and
+   * order-free per record. Retry tiers always take one slice at a time.
+   */
+  STAGE_SLICES_IN_FLIGHT: z.coerce.number().int().min(1).max(16).default(1),
   /** A record that crashed the process this many times (handled alone) is dead-lettered instead of handled again. */
   STAGE_CRASH_LOOP_MAX_DEATHS: z.coerce.number().int().min(1).default(3),
   /**

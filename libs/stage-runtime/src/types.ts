@@ -48,6 +48,8 @@ export interface StageRuntimeSettings {
   fetchMaxBytesPerPartition: number;
   fetchMaxBytes: number;
   partitionsConcurrency: number;
+  /** Slices of one partition whose handlers may run at once (outputs and commits stay in order). */
+  slicesInFlight: number;
   /** A record that crashed the process this many times, alone in its slice, is dead-lettered. */
   crashLoopMaxDeaths: number;
   /** See STAGE_STALL_TIMEOUT_MS (0 = no watchdog). */
