@@ -10,12 +10,12 @@ export const indexerConfigSchema = baseConfigSchema
   .extend({
     HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3003),
     // Every slice's _bulk waits for a refresh (searchable on INDEXED). With slices in flight the
-    // next slices' _bulk run meanwhile and kafkajs fetches on; about 3,000 chunks in flight kept
-    // Elasticsearch busy (indexer alone 0.40x -> 0.66-0.69x of the raw _bulk ceiling), with peak
-    // RSS about 235 MiB. More slices in flight only added memory.
+    // next slices' _bulk run meanwhile and kafkajs fetches on. Indexer alone: 1 slice of 2,000 per
+    // partition 0.40x of the raw _bulk ceiling, 8 x 300 in flight 0.63x, 10 x 300 0.69x; peak
+    // RSS in the pipeline bench 230 MiB at 8 x 300, 241-251 MiB at 10 x 300.
     STAGE_MAX_BATCH_RECORDS: z.coerce.number().int().min(1).default(300),
     STAGE_PARTITIONS_CONCURRENCY: z.coerce.number().int().min(1).default(6),
-    STAGE_SLICES_IN_FLIGHT: z.coerce.number().int().min(1).max(16).default(10),
+    STAGE_SLICES_IN_FLIGHT: z.coerce.number().int().min(1).max(16).default(8),
     // A backlog fills whole fetches, and every vector of one lives as a JS array until its _bulk
     // answers: 10 MiB fetches peaked at 249-255 MiB RSS under a backlog, 5 MiB at 202-219 MiB.
     STAGE_FETCH_MAX_BYTES: z.coerce
