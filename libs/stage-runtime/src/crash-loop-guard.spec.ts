@@ -67,6 +67,8 @@ describe('slice markers in commit metadata', () => {
   it('round-trips and ignores metadata that is not ours', () => {
     const marker = { first: '10', last: '13', attempt: 2 };
     expect(decodeMarker(encodeMarker(marker))).toEqual(marker);
+    const owned = { ...marker, owner: 'indexer-5c1d' };
+    expect(decodeMarker(encodeMarker(owned))).toEqual(owned);
     for (const other of [null, undefined, '', 'event-id-3', 'rag-slice-in-flight:{oops', 'rag-slice-in-flight:{"first":1}']) {
       expect(decodeMarker(other)).toBeUndefined();
     }

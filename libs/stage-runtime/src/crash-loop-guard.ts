@@ -12,6 +12,11 @@ export interface SliceMarker {
   last: string;
   /** How many times a slice starting at `first` has been begun. */
   attempt: number;
+  /**
+   * Consumer group member that wrote it. A marker left by a member that is still alive (its
+   * slices in flight were dropped by a rebalance, or its consumer was rebuilt) is no death.
+   */
+  owner?: string;
 }
 
 /** `suspect`: the slice is part of one that died; it must run alone (nothing else of its partition in flight). */
@@ -56,7 +61,7 @@ export function decodeMarker(metadata: string | null | undefined): SliceMarker |
   try {
     const m = JSON.parse(metadata.slice(MARKER_PREFIX.length)) as Partial<SliceMarker>;
     if (typeof m.first === 'string' && typeof m.last === 'string' && typeof m.attempt === 'number') {
-      return { first: m.first, last: m.last, attempt: m.attempt };
+      return { first: m.first, last: m.last, attempt: m.attempt, ...(typeof m.owner === 'string' && { owner: m.owner }) };
     }
   } catch {
     // Someone else's metadata: not ours to interpret.
@@ -78,6 +83,9 @@ interface PartitionState {
 export class CrashLoopGuard {
   private readonly partitions = new Map<string, PartitionState>();
   private admin?: Admin;
+  /** Every member id this process has had (a rebuilt consumer joins as a new member). */
+  private readonly ownMembers = new Set<string>();
+  private member?: string;
 
   constructor(
     private readonly kafka: Kafka,
@@ -87,9 +95,21 @@ export class CrashLoopGuard {
     private readonly logger: Logger,
   ) {}
 
-  /** After a rebalance a partition may come back from an instance that died on it: reread its marker. */
-  forget(): void {
+  /**
+   * After a rebalance a partition may come back from an instance that died on it: reread its
+   * marker. `member` is this consumer's id in the group now; markers name their writer.
+   */
+  forget(member?: string): void {
     this.partitions.clear();
+    if (member) {
+      this.member = member;
+      this.ownMembers.add(member);
+    }
+  }
+
+  /** The marker to commit for slices in flight: names this member, so a rebalance is not taken for a death. */
+  markerOf(range: Omit<SliceMarker, 'owner'>): SliceMarker {
+    return { ...range, ...(this.member && { owner: this.member }) };
   }
 
   /**
@@ -134,6 +154,19 @@ export class CrashLoopGuard {
     await this.admin?.disconnect();
   }
 
+  /** Members of the group now, and every member id this process has had. */
+  private async liveMembers(): Promise<Set<string>> {
+    const alive = new Set(this.ownMembers);
+    try {
+      const { groups } = await this.admin!.describeGroups([this.groupId]);
+      for (const m of groups[0]?.members ?? []) alive.add(m.memberId);
+    } catch (err) {
+      // Unknown: markers of other members count as deaths, as without owners.
+      this.logger.warn({ err }, 'could not list the group members; slice markers of other members count as deaths');
+    }
+    return alive;
+  }
+
   private async state(topic: string, partition: number): Promise<PartitionState> {
     const key = `${topic}:${partition}`;
     let state = this.partitions.get(key);
@@ -143,9 +176,13 @@ export class CrashLoopGuard {
         await this.admin.connect();
       }
       const [committed] = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [topic] });
-      for (const p of committed?.partitions ?? []) {
-        const k = `${topic}:${p.partition}`;
-        if (!this.partitions.has(k)) this.partitions.set(k, { marker: decodeMarker(p.metadata) });
+      const markers = (committed?.partitions ?? []).map((p) => ({ key: `${topic}:${p.partition}`, marker: decodeMarker(p.metadata) }));
+      const alive = markers.some(({ marker }) => marker?.owner !== undefined) ? await this.liveMembers() : new Set<string>();
+      for (const { key: k, marker } of markers) {
+        if (this.partitions.has(k)) continue;
+        const ownerAlive = marker?.owner !== undefined && alive.has(marker.owner);
+        if (ownerAlive) this.logger.info({ topic, marker }, 'slices in flight when the partition moved from a live member: not a death');
+        this.partitions.set(k, { marker: ownerAlive ? undefined : marker });
       }
       state = this.partitions.get(key) ?? { marker: undefined };
       this.partitions.set(key, state);

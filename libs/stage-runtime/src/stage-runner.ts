@@ -210,7 +210,7 @@ export class StageRunner<N extends ContractName> {
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.lastProgressAt = Date.now();
-      this.crashLoopGuard?.forget();
+      this.crashLoopGuard?.forget(payload.memberId);
       this.rebuilds = 0;
       this.assignment = payload.memberAssignment;
       this.discardPipelines();
@@ -357,10 +357,11 @@ export class StageRunner<N extends ContractName> {
         const crashed = plan.action === 'dead-letter' ? new PermanentError(`crashed the stage ${plan.deaths} times`) : undefined;
         const range =
           plan.action === 'handle' ? plan.marker : { first: slice[0].offset, last: slice[0].offset, attempt: plan.deaths };
-        const { done } = await this.startSlice(pipeline, depth > 1, batch, slice, range, isRetry, crashed);
+        const started = await this.startSlice(pipeline, depth > 1, batch, slice, range, isRetry, crashed);
+        if (!started) return;
         i += slice.length;
         if (depth === 1) {
-          await done;
+          await started.done;
           this.throwIfFailed(pipeline, batch);
         }
         // kafkajs fetches on from here. With slices in flight, a failure rebuilds the consumer,
@@ -374,7 +375,10 @@ export class StageRunner<N extends ContractName> {
     if (deferred) this.deferPartition(batch, deferred, payload);
   }
 
-  /** Hands a slice to the partition's pipeline; resolves once its handler runs, `done` when it is committed (or dropped). */
+  /**
+   * Hands a slice to the partition's pipeline; resolves once its handler runs, `done` when it is
+   * committed (or dropped). Undefined when the stage stopped while the slice waited for the budget.
+   */
   private async startSlice(
     pipeline: PartitionPipeline,
     budgeted: boolean,
@@ -383,8 +387,14 @@ export class StageRunner<N extends ContractName> {
     range: SliceRange,
     isRetry: boolean,
     crashed?: Error,
-  ): Promise<{ done: Promise<void> }> {
-    if (budgeted) await this.budget.acquire();
+  ): Promise<{ done: Promise<void> } | undefined> {
+    if (budgeted) {
+      await this.budget.acquire();
+      if (!this.running || pipeline.stopped) {
+        this.budget.release();
+        return undefined;
+      }
+    }
     this.slicesInFlight++;
     const settled = () => {
       this.slicesInFlight--;
@@ -424,7 +434,8 @@ export class StageRunner<N extends ContractName> {
       pipeline = new PartitionPipeline(
         depth,
         async ({ offset, marker }) => {
-          await consumer.commitOffsets([{ topic, partition, offset, ...(marker && { metadata: encodeMarker(marker) }) }]);
+          const metadata = marker && encodeMarker(this.crashLoopGuard!.markerOf(marker));
+          await consumer.commitOffsets([{ topic, partition, offset, ...(metadata && { metadata }) }]);
           if (!marker) this.crashLoopGuard?.finished(topic, partition);
         },
         (error) => {
