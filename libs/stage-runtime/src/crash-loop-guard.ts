@@ -21,8 +21,7 @@ export interface SliceMarker {
 
 /** `suspect`: the slice is part of one that died; it must run alone (nothing else of its partition in flight). */
 export type SlicePlan =
-  | { action: 'handle'; records: number; marker: SliceMarker; suspect: boolean }
-  | { action: 'dead-letter'; deaths: number };
+  { action: 'handle'; records: number; marker: SliceMarker; suspect: boolean } | { action: 'dead-letter'; deaths: number };
 
 export interface SlicePlanInput {
   /** Offsets of the fetched records not handled yet, in order. */

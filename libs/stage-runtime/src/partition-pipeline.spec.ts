@@ -75,8 +75,16 @@ describe('PartitionPipeline', () => {
     const r = recorder();
     const pipeline = new PartitionPipeline(4, r.commit, r.onFailure);
     const first = deferred();
-    await pipeline.start(range(0, 4), () => first.promise, async () => undefined);
-    const { done } = await pipeline.start(range(5, 9), async () => undefined, async () => undefined);
+    await pipeline.start(
+      range(0, 4),
+      () => first.promise,
+      async () => undefined,
+    );
+    const { done } = await pipeline.start(
+      range(5, 9),
+      async () => undefined,
+      async () => undefined,
+    );
     await flush();
     for (const c of r.commits) expect(BigInt(c.offset)).toBeLessThanOrEqual(0n);
     first.resolve();
@@ -88,8 +96,16 @@ describe('PartitionPipeline', () => {
     const r = recorder();
     const pipeline = new PartitionPipeline(2, r.commit, r.onFailure);
     const gates = [deferred(), deferred()];
-    await pipeline.start(range(0, 0), () => gates[0].promise, async () => undefined);
-    await pipeline.start(range(1, 1), () => gates[1].promise, async () => undefined);
+    await pipeline.start(
+      range(0, 0),
+      () => gates[0].promise,
+      async () => undefined,
+    );
+    await pipeline.start(
+      range(1, 1),
+      () => gates[1].promise,
+      async () => undefined,
+    );
     let admitted = false;
     const admission = pipeline.admit().then(() => (admitted = true));
     await flush();
@@ -135,11 +151,21 @@ describe('PartitionPipeline', () => {
       },
       (e) => failures.push(e),
     );
-    const { done } = await pipeline.start(range(0, 0), async () => undefined, async () => undefined);
+    const { done } = await pipeline.start(
+      range(0, 0),
+      async () => undefined,
+      async () => undefined,
+    );
     await done;
     expect(failures).toHaveLength(1);
     expect(pipeline.stopped).toBe(true);
-    await expect(pipeline.start(range(1, 1), async () => undefined, async () => undefined)).rejects.toThrow();
+    await expect(
+      pipeline.start(
+        range(1, 1),
+        async () => undefined,
+        async () => undefined,
+      ),
+    ).rejects.toThrow();
   });
 
   it('a discarded pipeline (partition revoked) finishes and commits nothing more', async () => {

@@ -268,16 +268,19 @@ export class StageRunner<N extends ContractName> {
     const timeout = this.settings.stallTimeoutMs ?? 0;
     if (timeout <= 0) return;
     this.lastProgressAt = Date.now();
-    this.watchdog = setInterval(() => {
-      if (!this.running || this.rebuildTimer || this.slicesInFlight > 0 || !this.consumer) return;
-      const lag = this.lagMonitor?.lagOf(this.inputTopic) ?? 0;
-      const idleMs = Date.now() - this.lastProgressAt;
-      if (lag === 0 || idleMs < timeout) return;
-      this.logger.warn({ lag, idleMs }, 'consumer stalled: input lagging and nothing consumed; rebuilding it');
-      this.metrics.consumerStalls.inc({ stage: this.settings.stage });
-      this.lastProgressAt = Date.now();
-      this.scheduleRebuild(this.consumer);
-    }, Math.min(10_000, Math.max(1_000, Math.floor(timeout / 3))));
+    this.watchdog = setInterval(
+      () => {
+        if (!this.running || this.rebuildTimer || this.slicesInFlight > 0 || !this.consumer) return;
+        const lag = this.lagMonitor?.lagOf(this.inputTopic) ?? 0;
+        const idleMs = Date.now() - this.lastProgressAt;
+        if (lag === 0 || idleMs < timeout) return;
+        this.logger.warn({ lag, idleMs }, 'consumer stalled: input lagging and nothing consumed; rebuilding it');
+        this.metrics.consumerStalls.inc({ stage: this.settings.stage });
+        this.lastProgressAt = Date.now();
+        this.scheduleRebuild(this.consumer);
+      },
+      Math.min(10_000, Math.max(1_000, Math.floor(timeout / 3))),
+    );
     this.watchdog.unref();
   }
 
@@ -349,14 +352,17 @@ export class StageRunner<N extends ContractName> {
         await pipeline.admit();
         if (pipeline.stopped || !this.running || !payload.isRunning() || payload.isStale()) return;
         const head = messages.slice(i, i + this.settings.maxBatchRecords);
-        const plan = await this.crashLoopGuard!.plan(batch.topic, batch.partition, head.map((m) => m.offset));
+        const plan = await this.crashLoopGuard!.plan(
+          batch.topic,
+          batch.partition,
+          head.map((m) => m.offset),
+        );
         // A slice of one that died runs alone, so a death points at its records only.
         if (plan.action === 'dead-letter' || plan.suspect) await pipeline.drain();
         if (pipeline.stopped) return;
         const slice = plan.action === 'handle' ? head.slice(0, plan.records) : head.slice(0, 1);
         const crashed = plan.action === 'dead-letter' ? new PermanentError(`crashed the stage ${plan.deaths} times`) : undefined;
-        const range =
-          plan.action === 'handle' ? plan.marker : { first: slice[0].offset, last: slice[0].offset, attempt: plan.deaths };
+        const range = plan.action === 'handle' ? plan.marker : { first: slice[0].offset, last: slice[0].offset, attempt: plan.deaths };
         const started = await this.startSlice(pipeline, depth > 1, batch, slice, range, isRetry, crashed);
         if (!started) return;
         i += slice.length;
@@ -516,7 +522,12 @@ export class StageRunner<N extends ContractName> {
   }
 
   /** Produces a prepared slice's records (acks=all); the pipeline commits after this. */
-  private async finishSlice(batch: Batch, messages: KafkaMessage[], prepared: PreparedSlice<ContractTypes[N]>, isRetry: boolean): Promise<void> {
+  private async finishSlice(
+    batch: Batch,
+    messages: KafkaMessage[],
+    prepared: PreparedSlice<ContractTypes[N]>,
+    isRetry: boolean,
+  ): Promise<void> {
     const requestMaxBytes = Math.min(PRODUCE_REQUEST_MAX_BYTES, this.limits!.smallest() - RECORD_BATCH_HEADER_BYTES);
     for (const topicMessages of splitIntoRequests(prepared.out, requestMaxBytes)) {
       await this.producer!.sendBatch({ acks: -1, topicMessages });

@@ -44,7 +44,9 @@ describe('kill -9 of each stage mid-stream', () => {
     const [committed] = await withAdmin(pipeline.kafka, (admin) =>
       admin.fetchOffsets({ groupId: `rag-indexer-${pipeline.id}`, topics: [pipeline.topics.embeddings] }),
     );
-    const spans = (committed?.partitions ?? []).map((p) => decodeMarker(p.metadata)).map((m) => (m ? Number(BigInt(m.last) - BigInt(m.first)) + 1 : 0));
+    const spans = (committed?.partitions ?? [])
+      .map((p) => decodeMarker(p.metadata))
+      .map((m) => (m ? Number(BigInt(m.last) - BigInt(m.first)) + 1 : 0));
     return Math.max(0, ...spans);
   };
 
@@ -125,7 +127,9 @@ describe('kill -9 of each stage mid-stream', () => {
         // Without this the test would not show what it claims: a kill between produce and commit.
         expect(found).toBeGreaterThan(0);
         const inFlight = stage === 'indexer' ? `, ${await widestInFlight()} records in flight on one partition` : '';
-        console.log(`${stage}: killed between produce and commit after ${freezes} freeze(s); ${found} records' effects not committed${inFlight}`);
+        console.log(
+          `${stage}: killed between produce and commit after ${freezes} freeze(s); ${found} records' effects not committed${inFlight}`,
+        );
       } else {
         // Graceful: finishes the in-flight slice, commits, leaves the group, exits 0.
         expect(await service.stop()).toBe(0);
