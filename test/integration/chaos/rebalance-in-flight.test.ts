@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { seededRandom, textDocument, waitFor } from '@rag/testkit';
+import { topicSize } from '../../support/dlq';
+import { Pipeline } from '../../support/pipeline';
+
+const logLines = (file: string, message: string): number =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.includes(message)).length;
+
+/**
+ * The indexer keeps several slices in flight per partition (STAGE_SLICES_IN_FLIGHT); a rebalance
+ * drops the ones not committed, and the partition's new owner finds their crash-loop marker.
+ * That marker names a live member, so it must not be taken for a death: no record is handled
+ * one at a time, none is dead-lettered, and every document is indexed exactly once. The test
+ * adds a second indexer while documents stream, until a partition moved with slices in flight
+ * (the new owner logs that it found such a marker), and shows nobody took it for a crash.
+ */
+describe('rebalance with slices in flight', () => {
+  const pipeline = new Pipeline({ partitions: 4, serviceEnv: { indexer: { STAGE_MAX_BATCH_RECORDS: '4' } } });
+  const random = seededRandom(21);
+
+  beforeAll(async () => {
+    await pipeline.start();
+  });
+
+  afterAll(async () => {
+    await pipeline.stop();
+  });
+
+  it('does not count the dropped slices as a death when a second indexer joins', async () => {
+    const ids: string[] = [];
+    let moved = 0;
+    let attempts = 0;
+    for (; attempts < 5 && moved === 0; attempts++) {
+      const batch = Array.from({ length: 60 }, (_, i) => `rebalance-${pipeline.id}-${attempts}-${i}`);
+      ids.push(...batch);
+      const submitting = Promise.all(batch.map((id) => pipeline.submitText(id, textDocument(random, 6_000, `marker ${id}`))));
+      // Join while the first indexer is busy with this batch: some chunks written, most not.
+      await waitFor(
+        'the indexer to be busy with the batch',
+        async () => {
+          const answers = await Promise.all(batch.slice(0, 10).map((id) => pipeline.status(id)));
+          return answers.some((a) => (a?.indexedChunks ?? 0) > 0);
+        },
+        120_000,
+        50,
+      );
+      const second = await pipeline.startService('indexer', 1);
+      await submitting;
+      await pipeline.waitForStatus(batch, 'indexed', 180_000);
+      moved = logLines(second.logFile, 'moved from a live member');
+      if (moved === 0) expect(await second.stop()).toBe(0);
+    }
+    // Without this the test would not show what it claims: a partition moved with slices in flight.
+    expect(moved).toBeGreaterThan(0);
+    const deaths = [0, 1].map((i) => logLines(pipeline.service('indexer', i).logFile, 'died handling this slice'));
+    expect(deaths).toEqual([0, 0]);
+    expect(await topicSize(pipeline.kafka, pipeline.topics.dlq('indexer'))).toBe(0);
+    const chunks = await pipeline.expectIndexedExactlyOnce(ids);
+    console.log(
+      `rebalance: a partition moved with slices in flight after ${attempts} join(s) (${moved} marker(s) of a live member); ` +
+        `${ids.length} documents, ${chunks} chunks indexed once, 0 handled as a crash, 0 dead-lettered`,
+    );
+  }, 900_000);
+});
