@@ -368,7 +368,7 @@ export class StageRunner<N extends ContractName> {
         i += slice.length;
         if (depth === 1) {
           await started.done;
-          this.throwIfFailed(pipeline, batch);
+          this.throwIfFailed(pipeline);
         }
         // kafkajs fetches on from here. With slices in flight, a failure rebuilds the consumer,
         // which resumes from the last commit, not from this position.
@@ -422,13 +422,11 @@ export class StageRunner<N extends ContractName> {
 
   /**
    * With one slice in flight, a failure is thrown to kafkajs as before pipelining: it fetches
-   * again from the last resolved offset, the start of the failed slice. The failed pipeline is
-   * dropped so that retry starts clean.
+   * again from the last resolved offset, the start of the failed slice (and pipelineOf starts a
+   * fresh pipeline for it).
    */
-  private throwIfFailed(pipeline: PartitionPipeline, batch: Batch): void {
-    if (pipeline.failure === undefined) return;
-    this.pipelines.delete(partitionKey(batch.topic, batch.partition));
-    throw pipeline.failure;
+  private throwIfFailed(pipeline: PartitionPipeline): void {
+    if (pipeline.failure !== undefined) throw pipeline.failure;
   }
 
   private pipelineOf(consumer: Consumer, topic: string, partition: number, depth: number): PartitionPipeline {
