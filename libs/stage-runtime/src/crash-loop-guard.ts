@@ -143,7 +143,10 @@ export class CrashLoopGuard {
     return plan;
   }
 
-  /** The slice's own commit (without metadata) cleared the marker. */
+  /**
+   * The slice's own commit (without metadata) cleared the marker, or the slice failed while the
+   * process lives on (Kafka refused its outputs or commit): fetched again, it is no death.
+   */
   finished(topic: string, partition: number): void {
     const state = this.partitions.get(`${topic}:${partition}`);
     if (state) state.marker = undefined;

@@ -1,9 +1,10 @@
 import { topicNames, type ContractSerde } from '@rag/contracts';
-import type { Kafka } from 'kafkajs';
+import { KafkaJSNonRetriableError, KafkaJSProtocolError, type EachBatchPayload, type Kafka, type KafkaMessage } from 'kafkajs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { StageMetrics } from './stage-metrics';
-import { StageRunner } from './stage-runner';
+import { decodeMarker } from './crash-loop-guard';
+import { endsGeneration, StageRunner } from './stage-runner';
 import type { StageHandler, StageRuntimeSettings } from './types';
 
 /**
@@ -17,13 +18,27 @@ class FakeConsumer {
   crash?: CrashListener;
   join?: (event: { payload: { memberAssignment: Record<string, number[]>; duration: number } }) => void;
   disconnected = false;
+  eachBatch?: (payload: EachBatchPayload) => Promise<void>;
+  commits: Array<{ offset: string; metadata?: string }> = [];
+  /** Commits from this one on are refused as a rebalance would refuse them. */
+  refuseCommitsFrom = Infinity;
+  paused: Array<{ topic: string; partitions?: number[] }> = [];
+  resumed: Array<{ topic: string; partitions?: number[] }> = [];
   on(event: string, listener: never): void {
     if (event === 'crash') this.crash = listener;
     else this.join = listener;
   }
   connect = async () => undefined;
   subscribe = async () => undefined;
-  run = async () => undefined;
+  run = async ({ eachBatch }: { eachBatch: (payload: EachBatchPayload) => Promise<void> }) => {
+    this.eachBatch = eachBatch;
+  };
+  commitOffsets = async ([commit]: Array<{ offset: string; metadata?: string }>) => {
+    if (this.commits.length >= this.refuseCommitsFrom) throw rebalanceRefusal();
+    this.commits.push(commit);
+  };
+  pause = (partitions: Array<{ topic: string; partitions?: number[] }>) => this.paused.push(...partitions);
+  resume = (partitions: Array<{ topic: string; partitions?: number[] }>) => this.resumed.push(...partitions);
   disconnect = async () => {
     this.disconnected = true;
   };
@@ -37,7 +52,19 @@ class FakeProducer {
   };
 }
 
-function setup(options: { inputLag?: number; stallTimeoutMs?: number } = {}) {
+/** What kafkajs throws when the coordinator refuses a commit of an ended generation (wrapped by its retrier). */
+const rebalanceRefusal = () => {
+  const protocol = new KafkaJSProtocolError({
+    type: 'ILLEGAL_GENERATION',
+    code: 22,
+    message: 'Specified group generation id is not valid',
+  } as never);
+  // The typings omit kafkajs' second argument; its retrier passes the protocol error as `cause`.
+  const Wrapper = KafkaJSNonRetriableError as unknown as new (e: Error, options: { cause: Error }) => Error;
+  return new Wrapper(protocol, { cause: protocol });
+};
+
+function setup(options: { inputLag?: number; stallTimeoutMs?: number; slicesInFlight?: number } = {}) {
   const consumers: FakeConsumer[] = [];
   const producers: FakeProducer[] = [];
   const input = topicNames('t').input('embedder');
@@ -54,25 +81,42 @@ function setup(options: { inputLag?: number; stallTimeoutMs?: number } = {}) {
     consumer: () => consumers[consumers.push(new FakeConsumer()) - 1],
     producer: () => producers[producers.push(new FakeProducer()) - 1],
   } as unknown as Kafka;
-  const serde = { registerWriter: async () => 1 } as unknown as ContractSerde;
+  const serde = { registerWriter: async () => 1, decode: async () => ({}) } as unknown as ContractSerde;
   const settings: StageRuntimeSettings = {
     stage: 'embedder',
     groupId: 'g',
-    maxBatchRecords: 10,
+    maxBatchRecords: 1,
     fetchMaxWaitMs: 100,
     fetchMaxBytesPerPartition: 1_000_000,
     fetchMaxBytes: 10_000_000,
     partitionsConcurrency: 1,
-    slicesInFlight: 1,
+    slicesInFlight: options.slicesInFlight ?? 1,
     crashLoopMaxDeaths: 3,
     group: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 3_000, rebalanceTimeoutMs: 30_000 },
     retry: { maxAttempts: 3, minWindowMs: 0 },
     stallTimeoutMs: options.stallTimeoutMs ?? 0,
   };
   const metrics = new StageMetrics(new Registry());
-  const handler = { handle: async () => [] } as unknown as StageHandler<'Chunk'>;
+  const handler = {
+    handle: async (records: unknown[]) => records.map(() => ({ outputs: [] })),
+  } as unknown as StageHandler<'Chunk'>;
   const runner = new StageRunner(kafka, serde, topicNames('t'), handler, settings, metrics, pino({ level: 'silent' }));
-  return { runner, consumers, producers, metrics };
+  return { runner, consumers, producers, metrics, input };
+}
+
+/** A batch of `count` records of partition 0 of `topic`, as kafkajs hands it to eachBatch. */
+function batchOf(topic: string, count: number): EachBatchPayload {
+  const messages = Array.from(
+    { length: count },
+    (_, i) => ({ offset: String(i), key: null, value: Buffer.from('x'), headers: {}, timestamp: '0', attributes: 0 }) as KafkaMessage,
+  );
+  return {
+    batch: { topic, partition: 0, highWatermark: String(count), messages },
+    resolveOffset: () => undefined,
+    heartbeat: async () => undefined,
+    isRunning: () => true,
+    isStale: () => false,
+  } as unknown as EachBatchPayload;
 }
 
 const crashWithoutRestart = (consumer: FakeConsumer) =>
@@ -162,5 +206,62 @@ describe('StageRunner stall watchdog', () => {
     expect([idle.consumers.length, off.consumers.length]).toEqual([1, 1]);
     await idle.runner.stop();
     await off.runner.stop();
+  });
+});
+
+describe('StageRunner with slices in flight, when a rebalance refuses a commit', () => {
+  it('recognises the coordinator refusals that end a generation, through kafkajs wrappers', () => {
+    expect(endsGeneration(rebalanceRefusal())).toBe(true);
+    expect(endsGeneration(new KafkaJSProtocolError({ type: 'REBALANCE_IN_PROGRESS', code: 27, message: 'rebalancing' } as never))).toBe(
+      true,
+    );
+    expect(endsGeneration(new KafkaJSProtocolError({ type: 'NOT_ENOUGH_REPLICAS', code: 19, message: 'replicas' } as never))).toBe(false);
+    expect(endsGeneration(new Error('Specified group generation id is not valid'))).toBe(false);
+  });
+
+  it('pauses the partition and waits for the rejoin instead of rebuilding (a new member would look like a death)', async () => {
+    const { runner, consumers, input } = setup({ slicesInFlight: 4 });
+    await runner.start();
+    const consumer = consumers[0];
+    consumer.refuseCommitsFrom = 2;
+    await consumer.eachBatch!(batchOf(input, 6));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(consumer.commits.length).toBe(2); // the rest were refused
+    expect(consumer.paused).toEqual([{ topic: input, partitions: [0] }]);
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // past the first rebuild backoff
+    expect(consumers).toHaveLength(1);
+    expect(consumer.resumed).toEqual([]);
+    consumer.join!({ payload: { memberAssignment: { [input]: [0] }, duration: 5 } });
+    expect(consumer.resumed).toEqual([{ topic: input, partitions: [0] }]);
+    await runner.stop();
+  });
+
+  it('rebuilds the consumer when Kafka refuses a commit for any other reason', async () => {
+    const { runner, consumers, input } = setup({ slicesInFlight: 4 });
+    await runner.start();
+    const consumer = consumers[0];
+    consumer.commitOffsets = async () => {
+      throw new KafkaJSProtocolError({ type: 'COORDINATOR_LOAD_IN_PROGRESS', code: 14, message: 'loading' } as never);
+    };
+    await consumer.eachBatch!(batchOf(input, 3)).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(consumers).toHaveLength(2);
+    await runner.stop();
+  });
+});
+
+describe('StageRunner one slice at a time, when Kafka refuses a commit', () => {
+  it('fetches the slice again without taking the live failure for a death of the process', async () => {
+    const { runner, consumers, input } = setup();
+    await runner.start();
+    const consumer = consumers[0];
+    consumer.refuseCommitsFrom = 1; // the slice's marker is committed, its own commit is refused
+    await expect(consumer.eachBatch!(batchOf(input, 1))).rejects.toThrow('generation id is not valid');
+    consumer.refuseCommitsFrom = Infinity;
+    await consumer.eachBatch!(batchOf(input, 1)); // kafkajs fetches the slice again
+    const markers = consumer.commits.map((c) => decodeMarker(c.metadata));
+    // A death would show as a second attempt at offset 0 (and three dead-letter the record).
+    expect(markers).toEqual([{ first: '0', last: '0', attempt: 1 }, { first: '0', last: '0', attempt: 1 }, undefined]);
+    await runner.stop();
   });
 });

@@ -57,6 +57,18 @@ interface PreparedSlice<T> {
 
 const partitionKey = (topic: string, partition: number): string => `${topic}:${partition}`;
 
+/** Group coordinator answers that mean "this member's generation is over": kafkajs rejoins by itself. */
+const GENERATION_ENDED = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR_FOR_GROUP']);
+
+/** Whether `error` (or an error it wraps: kafkajs wraps protocol errors in retry errors) ends the generation. */
+export function endsGeneration(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === 'string' && GENERATION_ENDED.has(type)) return true;
+  }
+  return false;
+}
+
 /**
  * The Kafka stage runtime shared by chunker, embedder and indexer.
  *
@@ -109,6 +121,8 @@ export class StageRunner<N extends ContractName> {
   /** With pipelined slices: how many may be in flight over all partitions. */
   private readonly budget: SliceBudget;
   private watchdog?: NodeJS.Timeout;
+  /** Partitions paused because a commit found the generation over: resumed by the next group join. */
+  private readonly pausedUntilJoin = new Map<string, { topic: string; partitions: number[] }>();
   /** Partitions per topic from the last group join; undefined until the first join. */
   private assignment?: Record<string, number[]>;
   readonly name: string;
@@ -204,6 +218,7 @@ export class StageRunner<N extends ContractName> {
     });
     this.consumer = consumer;
     this.discardPipelines();
+    this.pausedUntilJoin.clear();
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
       if (!payload.restart) this.scheduleRebuild(consumer);
@@ -214,6 +229,7 @@ export class StageRunner<N extends ContractName> {
       this.rebuilds = 0;
       this.assignment = payload.memberAssignment;
       this.discardPipelines();
+      this.resumeAfterJoin(consumer);
       this.metrics.groupJoins.inc({ stage: this.settings.stage });
       this.logger.info({ memberAssignment: payload.memberAssignment, durationMs: payload.duration }, 'joined consumer group');
     });
@@ -443,6 +459,8 @@ export class StageRunner<N extends ContractName> {
           if (!marker) this.crashLoopGuard?.finished(topic, partition);
         },
         (error) => {
+          // The process lives on: the slice's marker is no sign of a death when it is fetched again.
+          this.crashLoopGuard?.finished(topic, partition);
           if (depth > 1) this.onPipelineFailure(consumer, topic, partition, error);
         },
       );
@@ -457,13 +475,28 @@ export class StageRunner<N extends ContractName> {
    * which resumes from the last commit (the start of the failed slice).
    */
   private onPipelineFailure(consumer: Consumer, topic: string, partition: number, error: unknown): void {
-    this.logger.warn({ err: error, topic, partition }, 'slice failed with later slices in flight; rebuilding the consumer');
     try {
       consumer.pause([{ topic, partitions: [partition] }]);
     } catch {
       // Not running any more: the rebuild starts from the commit anyway.
     }
+    if (endsGeneration(error)) {
+      // A rebalance: kafkajs rejoins on its next heartbeat, and the join resumes every partition
+      // from its commit. Rebuilding would leave the group as a new member, so the partition's
+      // next owner would take this live member's slices in flight for a crash.
+      this.logger.info({ topic, partition, reason: errorMessage(error) }, 'commit refused by a rebalance; waiting for the rejoin');
+      this.pausedUntilJoin.set(partitionKey(topic, partition), { topic, partitions: [partition] });
+      return;
+    }
+    this.logger.warn({ err: error, topic, partition }, 'slice failed with later slices in flight; rebuilding the consumer');
     this.scheduleRebuild(consumer);
+  }
+
+  /** Partitions paused for a rebalance fetch again: the join reset every position to its commit. */
+  private resumeAfterJoin(consumer: Consumer): void {
+    const partitions = [...this.pausedUntilJoin.values()];
+    this.pausedUntilJoin.clear();
+    if (partitions.length > 0) consumer.resume(partitions);
   }
 
   /** A new group generation (or a new consumer) redelivers from the commits: what was in flight is dropped. */

@@ -14,7 +14,8 @@ const logLines = (file: string, message: string): number =>
  * That marker names a live member, so it must not be taken for a death: no record is handled
  * one at a time, none is dead-lettered, and every document is indexed exactly once. The test
  * adds a second indexer while documents stream, until a partition moved with slices in flight
- * (the new owner logs that it found such a marker), and shows nobody took it for a crash.
+ * (the new owner logs that it found such a marker), and shows nobody took it for a crash, and no
+ * consumer was rebuilt for a commit the rebalance refused (it would rejoin as a new member).
  */
 describe('rebalance with slices in flight', () => {
   const pipeline = new Pipeline({ partitions: 4, serviceEnv: { indexer: { STAGE_MAX_BATCH_RECORDS: '4' } } });
@@ -54,12 +55,16 @@ describe('rebalance with slices in flight', () => {
     }
     // Without this the test would not show what it claims: a partition moved with slices in flight.
     expect(moved).toBeGreaterThan(0);
-    const deaths = [0, 1].map((i) => logLines(pipeline.service('indexer', i).logFile, 'died handling this slice'));
-    expect(deaths).toEqual([0, 0]);
+    const logs = [0, 1].map((i) => pipeline.service('indexer', i).logFile);
+    expect(logs.map((log) => logLines(log, 'died handling this slice'))).toEqual([0, 0]);
+    // A commit the rebalance refused is waited out; a rebuilt consumer would rejoin as a new member.
+    expect(logs.map((log) => logLines(log, 'rebuilding the consumer'))).toEqual([0, 0]);
+    const refused = logs.map((log) => logLines(log, 'commit refused by a rebalance'));
     expect(await topicSize(pipeline.kafka, pipeline.topics.dlq('indexer'))).toBe(0);
     const chunks = await pipeline.expectIndexedExactlyOnce(ids);
     console.log(
-      `rebalance: a partition moved with slices in flight after ${attempts} join(s) (${moved} marker(s) of a live member); ` +
+      `rebalance: a partition moved with slices in flight after ${attempts} join(s) (${moved} marker(s) of a live member, ` +
+        `${refused[0] + refused[1]} commit(s) refused by the rebalance); ` +
         `${ids.length} documents, ${chunks} chunks indexed once, 0 handled as a crash, 0 dead-lettered`,
     );
   }, 900_000);
