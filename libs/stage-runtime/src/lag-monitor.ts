@@ -2,15 +2,25 @@ import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { StageMetrics } from './stage-metrics';
 
+/** A figure older than this many poll intervals is unknown, not "still true". */
+const STALE_AFTER_INTERVALS = 3;
+
 /**
  * Exports consumer lag per partition the way Kafka tools define it: the group's committed
  * offset against the partition's high watermark. Polled, so an idle or stuck stage still
  * reports (a gauge updated only when batches arrive would freeze at its last value).
+ *
+ * The stall watchdog acts on these figures, so they must not outlive the client that read them:
+ * each poll has a deadline, a failed or hung poll replaces the admin client (after a broker
+ * restart one was seen answering nothing), and a figure older than a few intervals reads as
+ * unknown.
  */
 export class LagMonitor {
   private admin?: Admin;
   private timer?: NodeJS.Timeout;
-  private readonly totals = new Map<string, number>();
+  private polling?: Promise<void>;
+  private readonly totals = new Map<string, { lag: number; at: number }>();
+  private failuresInARow = 0;
 
   constructor(
     private readonly kafka: Kafka,
@@ -32,34 +42,70 @@ export class LagMonitor {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.admin?.disconnect();
+    const admin = this.admin;
+    this.admin = undefined;
+    await admin?.disconnect();
   }
 
-  /** Total lag of a topic at the last poll (undefined before the first successful one). */
+  /** Total lag of a topic at the last poll; undefined before the first successful one, or when that is stale. */
   lagOf(topic: string): number | undefined {
-    return this.totals.get(topic);
+    const total = this.totals.get(topic);
+    if (!total || Date.now() - total.at > STALE_AFTER_INTERVALS * this.intervalMs) return undefined;
+    return total.lag;
   }
 
-  async poll(): Promise<void> {
-    if (!this.admin) return;
+  /** One poll at a time: a poll still running (hung) is not doubled, its deadline replaces the client. */
+  poll(): Promise<void> {
+    this.polling ??= this.pollOnce().finally(() => (this.polling = undefined));
+    return this.polling;
+  }
+
+  private async pollOnce(): Promise<void> {
+    const admin = this.admin;
+    if (!admin) return;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`lag poll took longer than ${this.intervalMs} ms`)), this.intervalMs);
+    });
     try {
-      const committed = await this.admin.fetchOffsets({ groupId: this.groupId, topics: this.topics });
-      for (const { topic, partitions } of committed) {
-        const ends = new Map((await this.admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p]));
-        let total = 0;
-        for (const { partition, offset } of partitions) {
-          const end = ends.get(partition);
-          if (!end) continue;
-          // No commit yet (-1): everything since the log start is lag.
-          const from = Number(offset) >= 0 ? BigInt(offset) : BigInt(end.low);
-          const lag = BigInt(end.high) - from;
-          this.metrics.lag.set({ stage: this.stage, topic, partition: String(partition) }, Number(lag > 0n ? lag : 0n));
-          total += Number(lag > 0n ? lag : 0n);
-        }
-        this.totals.set(topic, total);
-      }
+      await Promise.race([this.readLag(admin), deadline]);
+      this.failuresInARow = 0;
     } catch (err) {
-      this.logger.debug({ err }, 'lag poll failed');
+      this.failuresInARow++;
+      // The first failure and every tenth after it: enough to see an outage without flooding the log.
+      if (this.failuresInARow % 10 === 1)
+        this.logger.warn({ err, failuresInARow: this.failuresInARow }, 'lag poll failed; replacing its admin client');
+      await this.replaceAdmin(admin);
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  private async readLag(admin: Admin): Promise<void> {
+    const committed = await admin.fetchOffsets({ groupId: this.groupId, topics: this.topics });
+    for (const { topic, partitions } of committed) {
+      const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p]));
+      let total = 0;
+      for (const { partition, offset } of partitions) {
+        const end = ends.get(partition);
+        if (!end) continue;
+        // No commit yet (-1): everything since the log start is lag.
+        const from = Number(offset) >= 0 ? BigInt(offset) : BigInt(end.low);
+        const lag = BigInt(end.high) - from;
+        this.metrics.lag.set({ stage: this.stage, topic, partition: String(partition) }, Number(lag > 0n ? lag : 0n));
+        total += Number(lag > 0n ? lag : 0n);
+      }
+      this.totals.set(topic, { lag: total, at: Date.now() });
+    }
+  }
+
+  /** A new client for the next poll; the old one gets a few seconds to disconnect (a hung one may never). */
+  private async replaceAdmin(broken: Admin): Promise<void> {
+    if (this.admin !== broken) return;
+    const fresh = this.kafka.admin();
+    this.admin = fresh;
+    void Promise.race([broken.disconnect(), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]).catch(() => undefined);
+    // kafkajs admin calls connect lazily too; an explicit connect failure is retried at the next poll.
+    await fresh.connect().catch(() => undefined);
   }
 }

@@ -197,6 +197,23 @@ describe('StageRunner stall watchdog', () => {
     await runner.stop();
   });
 
+  it('rebuilds the clients when a commit has not returned for the stall timeout, lag or not', async () => {
+    const { runner, consumers, producers, metrics, input } = setup({ inputLag: 0, stallTimeoutMs: 60_000 });
+    await runner.start();
+    const consumer = consumers[0];
+    consumer.commitOffsets = () => new Promise<void>(() => undefined); // a request lost with its connection
+    void consumer.eachBatch!(batchOf(input, 1));
+    await jest.advanceTimersByTimeAsync(50_000);
+    expect(consumers).toHaveLength(1); // not before the timeout
+    await jest.advanceTimersByTimeAsync(25_000);
+    expect([consumers.length, producers.length]).toEqual([2, 2]);
+    expect((await metrics.consumerStalls.get()).values[0].value).toBe(1);
+    // The lost call belonged to the replaced clients: the new ones are not rebuilt for it again.
+    await jest.advanceTimersByTimeAsync(120_000);
+    expect(consumers).toHaveLength(2);
+    await runner.stop();
+  });
+
   it('leaves an idle consumer alone when there is no lag, and does nothing when turned off', async () => {
     const idle = setup({ inputLag: 0, stallTimeoutMs: 60_000 });
     await idle.runner.start();

@@ -115,7 +115,10 @@ export class StageRunner<N extends ContractName> {
   private rebuildTimer?: NodeJS.Timeout;
   /** Last sign of progress (a slice ended, a batch arrived, the group was joined), for the stall watchdog. */
   private lastProgressAt = Date.now();
-  private slicesInFlight = 0;
+  /** Handlers running now: bounded by their own limits, so the watchdog leaves them be. */
+  private handlersRunning = 0;
+  /** Produce and commit calls of the current clients not answered yet, with their start times. */
+  private readonly kafkaCalls = new Map<object, number>();
   /** Slices handed to the handler and not committed yet, per partition of the current consumer. */
   private readonly pipelines = new Map<string, PartitionPipeline>();
   /** With pipelined slices: how many may be in flight over all partitions. */
@@ -219,6 +222,8 @@ export class StageRunner<N extends ContractName> {
     this.consumer = consumer;
     this.discardPipelines();
     this.pausedUntilJoin.clear();
+    // Calls of the replaced clients no longer hold anything up.
+    this.kafkaCalls.clear();
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
       if (!payload.restart) this.scheduleRebuild(consumer);
@@ -276,9 +281,10 @@ export class StageRunner<N extends ContractName> {
 
   /**
    * A consumer can also hang without crashing: after a broker restart it was seen joined to its
-   * group and fetching nothing, for minutes, with its input lagging. When the input topic has lag,
-   * no slice is running and nothing has moved for STAGE_STALL_TIMEOUT_MS, it is rebuilt like a
-   * crashed one. Only the main input counts: retry tiers lag on purpose while they wait.
+   * group and fetching nothing, for minutes, with its input lagging. It is rebuilt like a crashed
+   * one when, for STAGE_STALL_TIMEOUT_MS, either a produce or commit has not returned (kafkajs
+   * bounds its requests, so such a call is lost), or no handler ran, nothing moved and the input
+   * lagged. Only the main input counts: retry tiers lag on purpose while they wait.
    */
   private startWatchdog(): void {
     const timeout = this.settings.stallTimeoutMs ?? 0;
@@ -286,18 +292,36 @@ export class StageRunner<N extends ContractName> {
     this.lastProgressAt = Date.now();
     this.watchdog = setInterval(
       () => {
-        if (!this.running || this.rebuildTimer || this.slicesInFlight > 0 || !this.consumer) return;
+        if (!this.running || this.rebuildTimer || !this.consumer) return;
+        const waitingMs = Date.now() - Math.min(...this.kafkaCalls.values());
+        if (waitingMs >= timeout) return this.onStall('a produce or commit has not returned; rebuilding the clients', { waitingMs });
+        if (this.handlersRunning > 0) return;
         const lag = this.lagMonitor?.lagOf(this.inputTopic) ?? 0;
         const idleMs = Date.now() - this.lastProgressAt;
         if (lag === 0 || idleMs < timeout) return;
-        this.logger.warn({ lag, idleMs }, 'consumer stalled: input lagging and nothing consumed; rebuilding it');
-        this.metrics.consumerStalls.inc({ stage: this.settings.stage });
-        this.lastProgressAt = Date.now();
-        this.scheduleRebuild(this.consumer);
+        this.onStall('consumer stalled: input lagging and nothing consumed; rebuilding it', { lag, idleMs });
       },
       Math.min(10_000, Math.max(1_000, Math.floor(timeout / 3))),
     );
     this.watchdog.unref();
+  }
+
+  private onStall(message: string, facts: Record<string, number>): void {
+    this.logger.warn(facts, message);
+    this.metrics.consumerStalls.inc({ stage: this.settings.stage });
+    this.lastProgressAt = Date.now();
+    this.scheduleRebuild(this.consumer!);
+  }
+
+  /** Runs a produce or commit, visible to the watchdog while it waits for Kafka. */
+  private async kafkaCall<T>(call: () => Promise<T>): Promise<T> {
+    const token = {};
+    this.kafkaCalls.set(token, Date.now());
+    try {
+      return await call();
+    } finally {
+      this.kafkaCalls.delete(token);
+    }
   }
 
   private async rebuild(broken: Consumer): Promise<void> {
@@ -417,9 +441,7 @@ export class StageRunner<N extends ContractName> {
         return undefined;
       }
     }
-    this.slicesInFlight++;
     const settled = () => {
-      this.slicesInFlight--;
       if (budgeted) this.budget.release();
       this.lastProgressAt = Date.now();
     };
@@ -455,7 +477,7 @@ export class StageRunner<N extends ContractName> {
         depth,
         async ({ offset, marker }) => {
           const metadata = marker && encodeMarker(this.crashLoopGuard!.markerOf(marker));
-          await consumer.commitOffsets([{ topic, partition, offset, ...(metadata && { metadata }) }]);
+          await this.kafkaCall(() => consumer.commitOffsets([{ topic, partition, offset, ...(metadata && { metadata }) }]));
           if (!marker) this.crashLoopGuard?.finished(topic, partition);
         },
         (error) => {
@@ -544,12 +566,17 @@ export class StageRunner<N extends ContractName> {
   private async prepareSlice(batch: Batch, messages: KafkaMessage[], crashed?: Error): Promise<PreparedSlice<ContractTypes[N]>> {
     const started = process.hrtime.bigint();
     this.metrics.batchRecords.observe({ stage: this.settings.stage }, messages.length);
-    const slots = await this.decode(messages);
-    if (crashed) for (const slot of slots) slot.failure = { error: crashed, kind: 'permanent' };
-    else await this.handle(batch, slots);
-    this.encodeOutputs(batch, slots);
-    this.rejectOversizeOutputs(slots);
-    return { slots, out: this.collectOutgoing(batch, slots), started };
+    this.handlersRunning++;
+    try {
+      const slots = await this.decode(messages);
+      if (crashed) for (const slot of slots) slot.failure = { error: crashed, kind: 'permanent' };
+      else await this.handle(batch, slots);
+      this.encodeOutputs(batch, slots);
+      this.rejectOversizeOutputs(slots);
+      return { slots, out: this.collectOutgoing(batch, slots), started };
+    } finally {
+      this.handlersRunning--;
+    }
   }
 
   /** Produces a prepared slice's records (acks=all); the pipeline commits after this. */
@@ -561,7 +588,7 @@ export class StageRunner<N extends ContractName> {
   ): Promise<void> {
     const requestMaxBytes = Math.min(PRODUCE_REQUEST_MAX_BYTES, this.limits!.smallest() - RECORD_BATCH_HEADER_BYTES);
     for (const topicMessages of splitIntoRequests(prepared.out, requestMaxBytes)) {
-      await this.producer!.sendBatch({ acks: -1, topicMessages });
+      await this.kafkaCall(() => this.producer!.sendBatch({ acks: -1, topicMessages }));
     }
     this.metrics.batchSeconds.observe({ stage: this.settings.stage }, Number(process.hrtime.bigint() - prepared.started) / 1e9);
     this.countOutcomes(prepared.slots, isRetry);
