@@ -47,7 +47,8 @@ const HEADER_SIZE = 5;
 export class ContractSerde {
   private readonly readerTypes = new Map<ContractName, Type>();
   private readonly writerIds = new Map<ContractName, number>();
-  private readonly resolvers = new Map<string, Type | ReturnType<Type['createResolver']>>();
+  /** Per contract and writer schema id; no resolver when the writer schema is the reader's (same canonical form). */
+  private readonly resolvers = new Map<string, { resolver?: ReturnType<Type['createResolver']> }>();
   private readonly writerTypes = new Map<number, Promise<Type>>();
 
   constructor(
@@ -116,27 +117,41 @@ export class ContractSerde {
       throw new UndecodableRecordError(`unknown magic byte ${bytes.readUInt8(0)} (expected 0, Confluent wire format)`);
     }
     const schemaId = bytes.readInt32BE(1);
-    const resolver = await this.resolverFor(name, schemaId);
+    const { resolver } = await this.resolverFor(name, schemaId);
     try {
-      return this.readerType(name).fromBuffer(bytes.subarray(HEADER_SIZE), resolver as never) as ContractTypes[N];
+      return this.readerType(name).fromBuffer(bytes.subarray(HEADER_SIZE), resolver) as ContractTypes[N];
     } catch (err) {
       throw new UndecodableRecordError(`Avro body does not decode with schema id ${schemaId}: ${(err as Error).message}`);
     }
   }
 
-  private async resolverFor(name: ContractName, schemaId: number): Promise<unknown> {
+  /**
+   * Primes the reader for the schema a topic's producers write now (the subject's latest), so the
+   * first record a stage consumes does not wait for the registry and for a resolver to be built.
+   */
+  async prepareReader(name: ContractName, topic: string): Promise<void> {
+    try {
+      await this.resolverFor(name, await this.registry.getLatestSchemaId(valueSubject(topic)));
+    } catch {
+      // Nothing registered yet, or the registry is down: the first record fetches its schema.
+    }
+  }
+
+  private async resolverFor(name: ContractName, schemaId: number): Promise<{ resolver?: ReturnType<Type['createResolver']> }> {
     const key = `${name}:${schemaId}`;
     const cached = this.resolvers.get(key);
     if (cached) return cached;
     const writer = await this.writerType(schemaId);
-    let resolver;
+    const reader = this.readerType(name);
+    let entry;
     try {
-      resolver = this.readerType(name).createResolver(writer);
+      // Same canonical form, same bytes: read directly, without a resolver's extra pass.
+      entry = reader.equals(writer) ? {} : { resolver: reader.createResolver(writer) };
     } catch (err) {
       throw new UndecodableRecordError(`schema id ${schemaId} is not readable as ${name}: ${(err as Error).message}`);
     }
-    this.resolvers.set(key, resolver);
-    return resolver;
+    this.resolvers.set(key, entry);
+    return entry;
   }
 
   private writerType(schemaId: number): Promise<Type> {

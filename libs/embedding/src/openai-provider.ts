@@ -74,6 +74,8 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
     this.dimensions = options.dimensions;
     this.maxTokensPerInput = options.maxTokensPerInput ?? 8191;
     this.slots = new Semaphore(options.concurrency);
+    // Every request is packed by token counts (headings at least are counted here).
+    tokenizer.load();
   }
 
   readonly countsTokens = true;

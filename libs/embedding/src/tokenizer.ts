@@ -26,6 +26,11 @@ function cl100k(): Cl100k {
  * Runs without whitespace are encoded in bounded slices, so a hostile input costs linear time.
  */
 export const tokenizer = {
+  /** Loads the vocabulary now: for a service that counts tokens on every slice, so its first slice does not pay for it. */
+  load(): void {
+    cl100k();
+  },
+
   encode(text: string): number[] {
     const { encode } = cl100k();
     if (!hasLongRun(text)) return encode(text, AS_PLAIN_TEXT);

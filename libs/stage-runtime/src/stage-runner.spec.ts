@@ -81,7 +81,11 @@ function setup(options: { inputLag?: number; stallTimeoutMs?: number; slicesInFl
     consumer: () => consumers[consumers.push(new FakeConsumer()) - 1],
     producer: () => producers[producers.push(new FakeProducer()) - 1],
   } as unknown as Kafka;
-  const serde = { registerWriter: async () => 1, decode: async () => ({}) } as unknown as ContractSerde;
+  const serde = {
+    registerWriter: async () => 1,
+    prepareReader: async () => undefined,
+    decode: async () => ({}),
+  } as unknown as ContractSerde;
   const settings: StageRuntimeSettings = {
     stage: 'embedder',
     groupId: 'g',

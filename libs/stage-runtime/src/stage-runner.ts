@@ -176,6 +176,7 @@ export class StageRunner<N extends ContractName> {
     // What the stage writes comes from the pipeline descriptor; every stage may write FAILED events.
     const outputs = [...new Set<DataTopic>([...STAGES[this.settings.stage].writes, 'events'])];
     for (const topic of outputs) await this.serde.registerWriter(DATA_TOPICS[topic].contract, this.topics[topic]);
+    await this.serde.prepareReader(this.handler.input, this.inputTopic);
     const written = [...outputs.map((t) => this.topics[t]), ...this.retryTopics, this.dlqTopic];
     this.limits = new TopicLimits(this.kafka, written, this.logger);
     await this.limits.start();
