@@ -9,7 +9,7 @@ function fakeAdmin(committed: string, high: string) {
   const admin = {
     hang: false,
     disconnected: false,
-    connect: async () => undefined,
+    connect: (): Promise<void> => Promise.resolve(),
     disconnect: async () => {
       admin.disconnected = true;
     },
@@ -42,6 +42,23 @@ describe('LagMonitor', () => {
     expect(admins[0].disconnected).toBe(true);
     await jest.advanceTimersByTimeAsync(1_000); // the new client answers
     expect(monitor.lagOf('in')).toBe(60);
+    await monitor.stop();
+  });
+
+  it('keeps polling while a replacement client cannot connect (the broker is still coming back)', async () => {
+    const admins = [fakeAdmin('0', '5'), fakeAdmin('0', '5'), fakeAdmin('0', '9')];
+    admins[1].connect = () => new Promise<void>(() => undefined); // retries for minutes
+    let made = 0;
+    const kafka = { admin: () => admins[made++] as unknown as Admin } as unknown as Kafka;
+    const monitor = new LagMonitor(kafka, 'g', ['in'], 'embedder', new StageMetrics(new Registry()), pino({ level: 'silent' }), 1_000);
+    await monitor.start();
+    admins[0].fetchOffsets = () => Promise.reject(new Error('connection refused'));
+    await jest.advanceTimersByTimeAsync(1_000); // fails: replaced by the client that cannot connect
+    expect(made).toBe(2);
+    await jest.advanceTimersByTimeAsync(2_000); // that poll waits for the connect until its deadline: replaced again
+    expect(made).toBe(3);
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(monitor.lagOf('in')).toBe(9);
     await monitor.stop();
   });
 

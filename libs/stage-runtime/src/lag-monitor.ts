@@ -19,6 +19,8 @@ export class LagMonitor {
   private admin?: Admin;
   private timer?: NodeJS.Timeout;
   private polling?: Promise<void>;
+  /** The connect of a replacement client; polls wait for it within their deadline. */
+  private connecting?: Promise<void>;
   private readonly totals = new Map<string, { lag: number; at: number }>();
   private failuresInARow = 0;
 
@@ -73,15 +75,17 @@ export class LagMonitor {
     } catch (err) {
       this.failuresInARow++;
       // The first failure and every tenth after it: enough to see an outage without flooding the log.
-      if (this.failuresInARow % 10 === 1)
+      if (this.failuresInARow % 10 === 1) {
         this.logger.warn({ err, failuresInARow: this.failuresInARow }, 'lag poll failed; replacing its admin client');
-      await this.replaceAdmin(admin);
+      }
+      this.replaceAdmin(admin);
     } finally {
       clearTimeout(timer);
     }
   }
 
   private async readLag(admin: Admin): Promise<void> {
+    await this.connecting;
     const committed = await admin.fetchOffsets({ groupId: this.groupId, topics: this.topics });
     for (const { topic, partitions } of committed) {
       const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p]));
@@ -99,13 +103,16 @@ export class LagMonitor {
     }
   }
 
-  /** A new client for the next poll; the old one gets a few seconds to disconnect (a hung one may never). */
-  private async replaceAdmin(broken: Admin): Promise<void> {
+  /**
+   * A new client for the next poll. Nothing here is awaited by the poll itself: with the clients'
+   * retries, a connect to a broker that is coming back can take minutes, and the next poll (under
+   * its deadline) waits for it instead.
+   */
+  private replaceAdmin(broken: Admin): void {
     if (this.admin !== broken) return;
     const fresh = this.kafka.admin();
     this.admin = fresh;
+    this.connecting = fresh.connect().catch(() => undefined);
     void Promise.race([broken.disconnect(), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]).catch(() => undefined);
-    // kafkajs admin calls connect lazily too; an explicit connect failure is retried at the next poll.
-    await fresh.connect().catch(() => undefined);
   }
 }
