@@ -257,6 +257,23 @@ describe('StageRunner with slices in flight, when a rebalance refuses a commit',
     await runner.stop();
   });
 
+  it('rebuilds the consumer when the rejoin does not come within the stall timeout', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
+    try {
+      const { runner, consumers, input } = setup({ slicesInFlight: 4, stallTimeoutMs: 60_000 });
+      await runner.start();
+      consumers[0].refuseCommitsFrom = 2;
+      await consumers[0].eachBatch!(batchOf(input, 6));
+      await jest.advanceTimersByTimeAsync(50_000);
+      expect(consumers).toHaveLength(1); // waiting for the rejoin
+      await jest.advanceTimersByTimeAsync(25_000);
+      expect(consumers).toHaveLength(2);
+      await runner.stop();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('rebuilds the consumer when Kafka refuses a commit for any other reason', async () => {
     const { runner, consumers, input } = setup({ slicesInFlight: 4 });
     await runner.start();

@@ -126,6 +126,8 @@ export class StageRunner<N extends ContractName> {
   private watchdog?: NodeJS.Timeout;
   /** Partitions paused because a commit found the generation over: resumed by the next group join. */
   private readonly pausedUntilJoin = new Map<string, { topic: string; partitions: number[] }>();
+  /** When the first of them was paused: a join that does not come within the stall timeout is a stall. */
+  private pausedForJoinSince?: number;
   /** Partitions per topic from the last group join; undefined until the first join. */
   private assignment?: Record<string, number[]>;
   readonly name: string;
@@ -223,6 +225,7 @@ export class StageRunner<N extends ContractName> {
     this.consumer = consumer;
     this.discardPipelines();
     this.pausedUntilJoin.clear();
+    this.pausedForJoinSince = undefined;
     // Calls of the replaced clients no longer hold anything up.
     this.kafkaCalls.clear();
     consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -296,6 +299,9 @@ export class StageRunner<N extends ContractName> {
         if (!this.running || this.rebuildTimer || !this.consumer) return;
         const waitingMs = Date.now() - Math.min(...this.kafkaCalls.values());
         if (waitingMs >= timeout) return this.onStall('a produce or commit has not returned; rebuilding the clients', { waitingMs });
+        const pausedMs = Date.now() - (this.pausedForJoinSince ?? Infinity);
+        if (pausedMs >= timeout)
+          return this.onStall('partitions paused for a rejoin that did not come; rebuilding the consumer', { pausedMs });
         if (this.handlersRunning > 0) return;
         const lag = this.lagMonitor?.lagOf(this.inputTopic) ?? 0;
         const idleMs = Date.now() - this.lastProgressAt;
@@ -509,6 +515,7 @@ export class StageRunner<N extends ContractName> {
       // next owner would take this live member's slices in flight for a crash.
       this.logger.info({ topic, partition, reason: errorMessage(error) }, 'commit refused by a rebalance; waiting for the rejoin');
       this.pausedUntilJoin.set(partitionKey(topic, partition), { topic, partitions: [partition] });
+      this.pausedForJoinSince ??= Date.now();
       return;
     }
     this.logger.warn({ err: error, topic, partition }, 'slice failed with later slices in flight; rebuilding the consumer');
@@ -519,6 +526,7 @@ export class StageRunner<N extends ContractName> {
   private resumeAfterJoin(consumer: Consumer): void {
     const partitions = [...this.pausedUntilJoin.values()];
     this.pausedUntilJoin.clear();
+    this.pausedForJoinSince = undefined;
     if (partitions.length > 0) consumer.resume(partitions);
   }
 
