@@ -49,6 +49,9 @@ export function planSlice({ offsets, marker, suspectUntil, maxRecords, maxDeaths
   return { action: 'handle', records, suspect, marker: { first, last: offsets[records - 1], attempt: (died?.attempt ?? 0) + 1 } };
 }
 
+/** How the runtime names a topic partition in its maps. */
+export const partitionKey = (topic: string, partition: number): string => `${topic}:${partition}`;
+
 const MARKER_PREFIX = 'rag-slice-in-flight:';
 
 export function encodeMarker(marker: SliceMarker): string {
@@ -148,7 +151,7 @@ export class CrashLoopGuard {
    * process lives on (Kafka refused its outputs or commit): fetched again, it is no death.
    */
   finished(topic: string, partition: number): void {
-    const state = this.partitions.get(`${topic}:${partition}`);
+    const state = this.partitions.get(partitionKey(topic, partition));
     if (state) state.marker = undefined;
   }
 
@@ -170,7 +173,7 @@ export class CrashLoopGuard {
   }
 
   private async state(topic: string, partition: number): Promise<PartitionState> {
-    const key = `${topic}:${partition}`;
+    const key = partitionKey(topic, partition);
     let state = this.partitions.get(key);
     if (!state) {
       if (!this.admin) {
@@ -178,7 +181,10 @@ export class CrashLoopGuard {
         await this.admin.connect();
       }
       const [committed] = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [topic] });
-      const markers = (committed?.partitions ?? []).map((p) => ({ key: `${topic}:${p.partition}`, marker: decodeMarker(p.metadata) }));
+      const markers = (committed?.partitions ?? []).map((p) => ({
+        key: partitionKey(topic, p.partition),
+        marker: decodeMarker(p.metadata),
+      }));
       const alive = markers.some(({ marker }) => marker?.owner !== undefined) ? await this.liveMembers() : new Set<string>();
       for (const { key: k, marker } of markers) {
         if (this.partitions.has(k)) continue;

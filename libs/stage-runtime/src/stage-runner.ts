@@ -13,7 +13,7 @@ import {
 import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { IDEMPOTENT_PRODUCER, PermanentError, classifyError, errorMessage, type ErrorKind } from '@rag/common';
-import { CrashLoopGuard, encodeMarker } from './crash-loop-guard';
+import { CrashLoopGuard, encodeMarker, partitionKey } from './crash-loop-guard';
 import { attemptOf, errorClassOf, failureHeaders, firstFailureAtOf, headersToStrings, notBeforeOf } from './failure-headers';
 import { LagMonitor } from './lag-monitor';
 import { PartitionPipeline, SliceBudget, type SliceRange } from './partition-pipeline';
@@ -54,8 +54,6 @@ interface PreparedSlice<T> {
   out: Map<string, Message[]>;
   started: bigint;
 }
-
-const partitionKey = (topic: string, partition: number): string => `${topic}:${partition}`;
 
 /** Group coordinator answers that mean "this member's generation is over": kafkajs rejoins by itself. */
 const GENERATION_ENDED = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR_FOR_GROUP']);

@@ -1,12 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { seededRandom, textDocument, waitFor } from '@rag/testkit';
+import { seededRandom, textDocument, waitFor, type ServiceProcess } from '@rag/testkit';
 import { topicSize } from '../../support/dlq';
 import { Pipeline } from '../../support/pipeline';
 
-const logLines = (file: string, message: string): number =>
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line.includes(message)).length;
+/** How many of a service's log entries say `message`. */
+const logLines = (service: ServiceProcess, message: string): number =>
+  service.recentLogLines(Infinity, (entry) => String(entry.msg).includes(message)).length;
 
 /**
  * The indexer keeps several slices in flight per partition (STAGE_SLICES_IN_FLIGHT); a rebalance
@@ -50,16 +48,16 @@ describe('rebalance with slices in flight', () => {
       const second = await pipeline.startService('indexer', 1);
       await submitting;
       await pipeline.waitForStatus(batch, 'indexed', 180_000);
-      moved = logLines(second.logFile, 'moved from a live member');
+      moved = logLines(second, 'moved from a live member');
       if (moved === 0) expect(await second.stop()).toBe(0);
     }
     // Without this the test would not show what it claims: a partition moved with slices in flight.
     expect(moved).toBeGreaterThan(0);
-    const logs = [0, 1].map((i) => pipeline.service('indexer', i).logFile);
-    expect(logs.map((log) => logLines(log, 'died handling this slice'))).toEqual([0, 0]);
+    const indexers = [0, 1].map((i) => pipeline.service('indexer', i));
+    expect(indexers.map((indexer) => logLines(indexer, 'died handling this slice'))).toEqual([0, 0]);
     // A commit the rebalance refused is waited out; a rebuilt consumer would rejoin as a new member.
-    expect(logs.map((log) => logLines(log, 'rebuilding the consumer'))).toEqual([0, 0]);
-    const refused = logs.map((log) => logLines(log, 'commit refused by a rebalance'));
+    expect(indexers.map((indexer) => logLines(indexer, 'rebuilding the consumer'))).toEqual([0, 0]);
+    const refused = indexers.map((indexer) => logLines(indexer, 'commit refused by a rebalance'));
     expect(await topicSize(pipeline.kafka, pipeline.topics.dlq('indexer'))).toBe(0);
     const chunks = await pipeline.expectIndexedExactlyOnce(ids);
     console.log(
