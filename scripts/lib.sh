@@ -16,11 +16,15 @@ check_prerequisites() {
   [ "$major" -ge 20 ] || die "Node.js 20 or newer is required (found $(node -v))"
 }
 
-# npm ci when node_modules is missing or older than the lockfile.
+# npm ci when node_modules is missing or older than the lockfile; the dependency patches
+# (patches/, applied by the postinstall script) again when one is newer than node_modules.
 ensure_node_modules() {
   if [ ! -d "$REPO/node_modules" ] || [ "$REPO/package-lock.json" -nt "$REPO/node_modules/.package-lock.json" ]; then
     log "installing npm packages (npm ci)"
     (cd "$REPO" && npm ci --no-audit --no-fund)
+  elif [ -n "$(find "$REPO/patches" -name '*.patch' -newer "$REPO/node_modules/.package-lock.json" 2>/dev/null)" ]; then
+    log "applying dependency patches (patch-package)"
+    (cd "$REPO" && npx --no-install patch-package && touch node_modules/.package-lock.json)
   fi
 }
 
