@@ -36,7 +36,14 @@ export interface LatencyResult {
    * receives that INDEXED event (events topic).
    */
   segments?: { chunk: [number, number]; embedIndex: [number, number]; notify: [number, number] };
+  /** CPU of every process involved from the first measured submission until the last is indexed. */
+  cpu?: CpuUse & { msPerDocument: Record<string, number> };
+  /** Records per handled slice of each consumer stage over the same window. */
+  slices?: SliceSizes;
 }
+
+/** Per consumer stage: slices handled and their mean size, from the stage's own metrics. */
+export type SliceSizes = Record<string, { slices: number; recordsPerSlice: number }>;
 
 export interface PipelineBenchResult {
   partitions: number;
@@ -47,6 +54,8 @@ export interface PipelineBenchResult {
   idleRssMiB: Record<string, number>;
   /** CPU of every process involved (services, stack servers, this bench) during the throughput run. */
   cpu: CpuUse & { msPerDocument: Record<string, number> };
+  /** Records per slice of each stage during the throughput run (a backlog fills whole fetches). */
+  slices?: SliceSizes;
 }
 
 /** Where scripts/stack/stack.sh keeps the local stack (its servers are found by this path). */
@@ -100,28 +109,31 @@ export async function runPipelineBench(options: PipelineBenchOptions): Promise<P
     // The services consume as the fill proceeds; the rate is taken from the first INDEXED on,
     // and the fill (tens of MB/s) outpaces the pipeline by far.
     producer = await DocumentProducer.connect(pipeline.kafka, STACK.registryUrl, pipeline.topics.documents);
-    const servicePids = Object.fromEntries(names.map((name) => [name, pipeline.service(name).pid ?? 0]));
-    const cpuWindow = new CpuWindow({ ...servicePids, ...stackPids(STACK_DIR), bench: process.pid }).start();
+    const pids = {
+      ...Object.fromEntries(names.map((name) => [name, pipeline.service(name).pid ?? 0])),
+      ...stackPids(STACK_DIR),
+      bench: process.pid,
+    };
+    const window = await MeasuredWindow.start(pipeline, pids);
     const now = Date.now();
     await producer.fill(corpus.map((d) => resubmit(d, `fill-${d.documentId}`, now)));
     log(`pipeline: filled ${corpus.length} documents into ${pipeline.topics.documents}`);
     const ids = corpus.map((d) => `fill-${d.documentId}`);
     await tracker.waitUntil(ids, 'indexed', options.drainTimeoutMs);
-    const cpuUse = cpuWindow.stop();
+    const { cpu, slices } = await window.stop(corpus.length);
     const throughput = throughputOf(ids, tracker.docs);
-    const msPerDocument = Object.fromEntries(
-      Object.entries(cpuUse.cpuSeconds).map(([name, seconds]) => [name, round((seconds * 1000) / corpus.length, 2)]),
+    log(
+      `pipeline: ${round(cpu.coresBusy, 2)} cores busy; CPU ms/document ${JSON.stringify(cpu.msPerDocument)}; records/slice ${describeSlices(slices)}`,
     );
-    log(`pipeline: ${round(cpuUse.coresBusy, 2)} cores busy; CPU ms/document ${JSON.stringify(msPerDocument)}`);
     log(`pipeline: ${throughput.documentsPerSec} docs/s, ${throughput.chunksPerSec} chunks/s over ${throughput.seconds} s`);
 
     const latency: LatencyResult[] = [];
     for (const fraction of options.loadFractions) {
       const rate = Math.max(0.5, throughput.documentsPerSec * fraction);
-      latency.push(await openLoopRun(producer, tracker, corpus, fraction, rate, options));
+      latency.push(await openLoopRun(producer, tracker, corpus, fraction, rate, options, () => MeasuredWindow.start(pipeline, pids)));
       const l = latency[latency.length - 1];
       log(
-        `pipeline: ${fraction * 100}% load (${round(rate)} docs/s): p50 ${l.p50Ms} ms, p95 ${l.p95Ms} ms, p99 ${l.p99Ms} ms, ${l.completed}/${l.submitted} indexed; p50/p99 submitted → chunked ${l.segments?.chunk.join('/')} ms, → searchable ${l.segments?.embedIndex.join('/')} ms, → event received ${l.segments?.notify.join('/')} ms`,
+        `pipeline: ${fraction * 100}% load (${round(rate)} docs/s): p50 ${l.p50Ms} ms, p95 ${l.p95Ms} ms, p99 ${l.p99Ms} ms, ${l.completed}/${l.submitted} indexed; p50/p99 submitted → chunked ${l.segments?.chunk.join('/')} ms, → searchable ${l.segments?.embedIndex.join('/')} ms, → event received ${l.segments?.notify.join('/')} ms; ${round(l.cpu?.coresBusy ?? 0, 2)} cores busy, CPU ms/document ${JSON.stringify(l.cpu?.msPerDocument)}; records/slice ${describeSlices(l.slices)}`,
       );
     }
 
@@ -133,7 +145,8 @@ export async function runPipelineBench(options: PipelineBenchOptions): Promise<P
       latency,
       peakRssMiB: peakRss,
       idleRssMiB: idleRss,
-      cpu: { ...cpuUse, msPerDocument },
+      cpu,
+      slices,
     };
   } finally {
     await tracker.stop().catch(() => undefined);
@@ -155,6 +168,7 @@ async function openLoopRun(
   fraction: number,
   rate: number,
   options: PipelineBenchOptions,
+  measure: () => Promise<MeasuredWindow>,
 ): Promise<LatencyResult> {
   const count = Math.max(3, Math.round(rate * options.latencySeconds));
   // Warm-up at the same rate, excluded from the percentiles (as load tests do): the pipeline
@@ -165,18 +179,23 @@ async function openLoopRun(
   const sends: Promise<unknown>[] = [];
   const start = Date.now() + 50;
   let measuredFrom = start;
+  let window: MeasuredWindow | undefined;
   for (let i = 0; i < warmup + count; i++) {
     const due = start + (i * 1000) / rate;
     const wait = due - Date.now();
     if (wait > 0) await sleep(wait);
     const id = i < warmup ? `${tag}-warmup-${i}` : `${tag}-${i - warmup}`;
-    if (i === warmup) measuredFrom = due;
+    if (i === warmup) {
+      measuredFrom = due;
+      window = await measure();
+    }
     if (i >= warmup) ids.push(id);
     sends.push(producer.send(resubmit(corpus[i % corpus.length], id, Math.round(due))));
   }
   await Promise.all(sends);
   const sendSeconds = (Date.now() - measuredFrom) / 1000;
   await tracker.waitUntil(ids, 'indexed', options.drainTimeoutMs);
+  const measured = await window?.stop(count);
   const latencies = ids
     .map((id) => tracker.docs.get(id))
     .filter(
@@ -197,6 +216,7 @@ async function openLoopRun(
       embedIndex: spread(done.map((d) => d.doneAt - d.chunked)),
       notify: spread(done.map((d) => d.receivedAt - d.doneAt)),
     },
+    ...measured,
     loadFraction: fraction,
     targetDocsPerSec: round(rate),
     achievedDocsPerSec: round(count / Math.max(sendSeconds, 0.001)),
@@ -208,3 +228,58 @@ async function openLoopRun(
     maxMs: percentile(latencies, 100),
   };
 }
+
+const CONSUMER_STAGES: ServiceName[] = ['chunker', 'embedder', 'indexer'];
+
+/**
+ * CPU of every process and the slices each stage handled over one measured stretch: a backlog
+ * fills whole fetches, a steady trickle hands the stages small slices whose fixed costs (produce,
+ * commit, bulk, refresh wait) are paid per few records.
+ */
+class MeasuredWindow {
+  private constructor(
+    private readonly pipeline: BenchPipeline,
+    private readonly cpu: CpuWindow,
+    private readonly before: SliceCounters,
+  ) {}
+
+  static async start(pipeline: BenchPipeline, pids: Record<string, number>): Promise<MeasuredWindow> {
+    return new MeasuredWindow(pipeline, new CpuWindow(pids).start(), await sliceCounters(pipeline));
+  }
+
+  async stop(documents: number): Promise<{ cpu: CpuUse & { msPerDocument: Record<string, number> }; slices: SliceSizes }> {
+    const use = this.cpu.stop();
+    const after = await sliceCounters(this.pipeline);
+    const msPerDocument = Object.fromEntries(
+      Object.entries(use.cpuSeconds).map(([name, seconds]) => [name, round((seconds * 1000) / Math.max(documents, 1), 2)]),
+    );
+    const slices: SliceSizes = {};
+    for (const [stage, end] of Object.entries(after)) {
+      const count = end.count - (this.before[stage]?.count ?? 0);
+      const records = end.sum - (this.before[stage]?.sum ?? 0);
+      slices[stage] = { slices: count, recordsPerSlice: round(records / Math.max(count, 1)) };
+    }
+    return { cpu: { ...use, msPerDocument }, slices };
+  }
+}
+
+type SliceCounters = Record<string, { count: number; sum: number }>;
+
+/** `rag_stage_batch_records` count and sum of each consumer stage, read from its /metrics. */
+async function sliceCounters(pipeline: BenchPipeline): Promise<SliceCounters> {
+  const counters: SliceCounters = {};
+  for (const stage of CONSUMER_STAGES) {
+    const text = await (await fetch(`${pipeline.service(stage).url}/metrics`)).text();
+    const value = (suffix: string) =>
+      Number(new RegExp(`^rag_stage_batch_records_${suffix}\\{[^}]*stage="${stage}"[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+    counters[stage] = { count: value('count'), sum: value('sum') };
+  }
+  return counters;
+}
+
+export const describeSlices = (slices: SliceSizes | undefined): string =>
+  slices
+    ? Object.entries(slices)
+        .map(([stage, s]) => `${stage} ${s.recordsPerSlice} (${s.slices} slices)`)
+        .join(', ')
+    : '–';

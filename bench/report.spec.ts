@@ -1,4 +1,5 @@
-import { evaluateTargets, type BenchReport } from './report';
+import type { PipelineBenchResult } from './pipeline-bench';
+import { evaluateTargets, loadCostMarkdown, type BenchReport } from './report';
 
 type Partial = Omit<BenchReport, 'targets' | 'finishedAt'>;
 
@@ -33,7 +34,11 @@ function report(overrides: { baselineRatio: number; peersRatio?: number; tokenBu
       {
         name: 'token-bound',
         runs: [
-          { design: 'pipeline (2 embedders, adaptive pacing)', tokenBudgetUsed: overrides.tokenBudgetUsed, rateLimitedShare: overrides.share429 },
+          {
+            design: 'pipeline (2 embedders, adaptive pacing)',
+            tokenBudgetUsed: overrides.tokenBudgetUsed,
+            rateLimitedShare: overrides.share429,
+          },
           { design: 'pipeline (2 embedders, pacing off)', tokenBudgetUsed: 1, rateLimitedShare: 0.5 },
           { design: 'BullMQ (2 processes x 16)', tokenBudgetUsed: 0.7, rateLimitedShare: 0 },
         ],
@@ -42,7 +47,8 @@ function report(overrides: { baselineRatio: number; peersRatio?: number; tokenBu
   } as unknown as Partial;
 }
 
-const metOf = (targets: ReturnType<typeof evaluateTargets>) => Object.fromEntries(targets.map((t) => [t.name.split(' (')[0].split(',')[0], t.met]));
+const metOf = (targets: ReturnType<typeof evaluateTargets>) =>
+  Object.fromEntries(targets.map((t) => [t.name.split(' (')[0].split(',')[0], t.met]));
 
 describe('the benchmark targets (issue 14)', () => {
   it('judges every row from the measured figures', () => {
@@ -65,6 +71,35 @@ describe('the benchmark targets (issue 14)', () => {
   it('misses the peers, baseline and rate-limit rows below their thresholds, and leaves out peers when not run', () => {
     const missed = metOf(evaluateTargets(report({ baselineRatio: 0.93, peersRatio: 1.21, tokenBudgetUsed: 0.96, share429: 0.1 })));
     expect(missed).toMatchObject({ "vs LlamaIndex's best": false, 'end-to-end vs BullMQ baseline': false, 'rate limits used': false });
-    expect(Object.keys(metOf(evaluateTargets(report({ baselineRatio: 1, tokenBudgetUsed: 1, share429: 0 }))))).not.toContain("vs LlamaIndex's best");
+    expect(Object.keys(metOf(evaluateTargets(report({ baselineRatio: 1, tokenBudgetUsed: 1, share429: 0 }))))).not.toContain(
+      "vs LlamaIndex's best",
+    );
+  });
+});
+
+describe('the CPU-by-load table', () => {
+  const cpu = (indexer: number, es: number) => ({
+    wallSeconds: 10,
+    cpuSeconds: {},
+    totalCpuSeconds: 0,
+    coresBusy: 1.5,
+    msPerDocument: { indexer, es },
+  });
+  it('puts the backlog run beside each open-loop load, with summed CPU and slice sizes', () => {
+    const lines = loadCostMarkdown({
+      cpu: cpu(2, 3),
+      slices: {
+        chunker: { slices: 2, recordsPerSlice: 100 },
+        embedder: { slices: 1, recordsPerSlice: 500 },
+        indexer: { slices: 4, recordsPerSlice: 125 },
+      },
+      latency: [{ loadFraction: 0.25, cpu: cpu(6, 10.5), slices: { chunker: { slices: 90, recordsPerSlice: 1.1 } } }],
+    } as unknown as PipelineBenchResult);
+    expect(lines).toContain('| backlog (throughput run) | 1.5 | 5 | 2 | 3 | 100 / 500 / 125 |');
+    expect(lines).toContain('| 25 % load | 1.5 | 16.5 | 6 | 10.5 | 1.1 / – / – |');
+  });
+
+  it('is left out when no run measured CPU', () => {
+    expect(loadCostMarkdown({ latency: [] } as unknown as PipelineBenchResult)).toEqual([]);
   });
 });

@@ -163,6 +163,7 @@ export function toMarkdown(r: BenchReport): string {
     lines.push(
       `| ${Math.round(l.loadFraction * 100)} % | ${l.targetDocsPerSec} | ${l.achievedDocsPerSec} | ${l.completed}/${l.submitted} | ${l.p50Ms} | ${l.p95Ms} | ${l.p99Ms} | ${l.maxMs} | ${segment(l.segments?.chunk)} | ${segment(l.segments?.embedIndex)} | ${segment(l.segments?.notify)} |`,
     );
+  lines.push('', ...loadCostMarkdown(p));
   lines.push('', ...scalingMarkdown(r.scaling));
   const services = Object.keys(p.peakRssMiB);
   lines.push(
@@ -238,3 +239,32 @@ export function scalingMarkdown(scaling: ScalingResult): string[] {
 }
 
 export const ratio = (a: number, b: number): number => (b > 0 ? round(a / b, 2) : 0);
+
+/**
+ * What each document costs at each load: the backlog of the throughput run fills whole fetches,
+ * a steady open-loop rate hands the stages small slices, so the same work costs more CPU.
+ */
+export function loadCostMarkdown(p: PipelineBenchResult): string[] {
+  const rows = [
+    { label: 'backlog (throughput run)', cpu: p.cpu, slices: p.slices },
+    ...p.latency.map((l) => ({ label: `${Math.round(l.loadFraction * 100)} % load`, cpu: l.cpu, slices: l.slices })),
+  ].filter((row) => row.cpu !== undefined);
+  if (rows.length === 0) return [];
+  const names = Object.keys(rows[0].cpu!.msPerDocument);
+  const total = (ms: Record<string, number>) =>
+    round(
+      Object.values(ms).reduce((a, b) => a + b, 0),
+      2,
+    );
+  const perSlice = (row: (typeof rows)[number], stage: string) => (row.slices?.[stage] ? String(row.slices[stage].recordsPerSlice) : '–');
+  return [
+    '### CPU and slice sizes by load (same processes as above; measured documents only)',
+    '',
+    `| run | cores busy | CPU ms/document | ${names.join(' | ')} | records/slice chunker / embedder / indexer |`,
+    `|---|---:|---:|${names.map(() => '---:').join('|')}|---:|`,
+    ...rows.map(
+      (row) =>
+        `| ${row.label} | ${round(row.cpu!.coresBusy, 2)} | ${total(row.cpu!.msPerDocument)} | ${names.map((n) => row.cpu!.msPerDocument[n] ?? '–').join(' | ')} | ${['chunker', 'embedder', 'indexer'].map((s) => perSlice(row, s)).join(' / ')} |`,
+    ),
+  ];
+}
