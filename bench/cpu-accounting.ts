@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { round } from './stats';
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on Linux). */
 const TICKS_PER_SECOND = 100;
@@ -43,6 +44,13 @@ export interface CpuUse {
   totalCpuSeconds: number;
   /** totalCpuSeconds ÷ wallSeconds: cores kept busy on average. */
   coresBusy: number;
+}
+
+/** CPU milliseconds per document of each process, from its CPU seconds over a run of `documents`. */
+export function msPerDocument(cpuSeconds: Record<string, number>, documents: number): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(cpuSeconds).map(([name, seconds]) => [name, round((seconds * 1000) / Math.max(documents, 1), 2)]),
+  );
 }
 
 /** CPU used by a set of processes between start() and stop(). */

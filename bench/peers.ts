@@ -10,7 +10,7 @@ import { DIMENSIONS } from './chunk-embed';
 import { resubmit } from './corpus';
 import { IndexedTracker, type DocumentProgress } from './indexed-tracker';
 import { DocumentProducer } from './produce';
-import { CpuWindow, stackPids } from './cpu-accounting';
+import { CpuWindow, msPerDocument, stackPids } from './cpu-accounting';
 import { round } from './stats';
 
 const STACK_DIR = process.env.STACK_DIR ?? join(__dirname, '..', '..', '.stack');
@@ -180,9 +180,7 @@ export async function pipelineRun(options: PeersOptions, corpus: DocumentSubmitt
     const used = cpu.stop().cpuSeconds;
     const perDocument = (seconds: number) => round((seconds * 1000) / ids.length, 2);
     const own = (['indexer', 'embedder', 'chunker'] as const).reduce((sum, n) => sum + (used[n] ?? 0), 0);
-    options.log(
-      `peers: pipeline CPU ms/document ${JSON.stringify(Object.fromEntries(Object.entries(used).map(([k, v]) => [k, perDocument(v)])))}`,
-    );
+    options.log(`peers: pipeline CPU ms/document ${JSON.stringify(msPerDocument(used, ids.length))}`);
     const seconds = (last - started) / 1000;
     // Where the time goes: when the stages got through the corpus, relative to the first produce.
     const at = (pick: (d: DocumentProgress) => number | undefined) =>

@@ -1,12 +1,12 @@
 import type { DocumentSubmitted } from '@rag/contracts';
 import { join } from 'node:path';
-import { STACK } from '@rag/testkit';
+import { scrape, STACK, sumMetric } from '@rag/testkit';
 import { DIMENSIONS } from './chunk-embed';
 import { BenchPipeline, type BenchRunOptions } from './bench-pipeline';
 import type { ServiceName } from '@rag/testkit';
 import { resubmit } from './corpus';
 import { IndexedTracker, type DocumentProgress } from './indexed-tracker';
-import { CpuWindow, stackPids, type CpuUse } from './cpu-accounting';
+import { CpuWindow, msPerDocument, stackPids, type CpuUse } from './cpu-accounting';
 import { DocumentProducer } from './produce';
 import { peakRssMiB, percentile, round, rssMiB, sleep } from './stats';
 
@@ -229,7 +229,7 @@ async function openLoopRun(
   };
 }
 
-const CONSUMER_STAGES: ServiceName[] = ['chunker', 'embedder', 'indexer'];
+export const CONSUMER_STAGES: ServiceName[] = ['chunker', 'embedder', 'indexer'];
 
 /**
  * CPU of every process and the slices each stage handled over one measured stretch: a backlog
@@ -250,16 +250,13 @@ class MeasuredWindow {
   async stop(documents: number): Promise<{ cpu: CpuUse & { msPerDocument: Record<string, number> }; slices: SliceSizes }> {
     const use = this.cpu.stop();
     const after = await sliceCounters(this.pipeline);
-    const msPerDocument = Object.fromEntries(
-      Object.entries(use.cpuSeconds).map(([name, seconds]) => [name, round((seconds * 1000) / Math.max(documents, 1), 2)]),
-    );
     const slices: SliceSizes = {};
     for (const [stage, end] of Object.entries(after)) {
       const count = end.count - (this.before[stage]?.count ?? 0);
       const records = end.sum - (this.before[stage]?.sum ?? 0);
       slices[stage] = { slices: count, recordsPerSlice: round(records / Math.max(count, 1)) };
     }
-    return { cpu: { ...use, msPerDocument }, slices };
+    return { cpu: { ...use, msPerDocument: msPerDocument(use.cpuSeconds, documents) }, slices };
   }
 }
 
@@ -269,10 +266,11 @@ type SliceCounters = Record<string, { count: number; sum: number }>;
 async function sliceCounters(pipeline: BenchPipeline): Promise<SliceCounters> {
   const counters: SliceCounters = {};
   for (const stage of CONSUMER_STAGES) {
-    const text = await (await fetch(`${pipeline.service(stage).url}/metrics`)).text();
-    const value = (suffix: string) =>
-      Number(new RegExp(`^rag_stage_batch_records_${suffix}\\{[^}]*stage="${stage}"[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
-    counters[stage] = { count: value('count'), sum: value('sum') };
+    const metrics = await scrape(pipeline.service(stage).url);
+    counters[stage] = {
+      count: sumMetric(metrics, 'rag_stage_batch_records_count', { stage }),
+      sum: sumMetric(metrics, 'rag_stage_batch_records_sum', { stage }),
+    };
   }
   return counters;
 }

@@ -1,7 +1,7 @@
 import type { BaselineResult } from './baseline';
 import type { ElasticsearchCeiling, EmbedCeiling, KafkaCeiling } from './ceilings';
 import { peersMarkdown, type PeersResult } from './peers';
-import type { PipelineBenchResult } from './pipeline-bench';
+import { CONSUMER_STAGES, type PipelineBenchResult } from './pipeline-bench';
 import { rateLimitMarkdown, type RateLimitScenario } from './rate-limits';
 import type { ScalingResult } from './scaling';
 import type { StageThroughput } from './stage-bench';
@@ -202,7 +202,7 @@ function cpuMarkdown(r: BenchReport): string[] {
   const cpu = r.pipeline.cpu;
   if (!cpu) return [];
   const names = Object.keys(cpu.msPerDocument);
-  const totalMs = Object.values(cpu.msPerDocument).reduce((a, b) => a + b, 0);
+  const totalMs = totalOf(cpu.msPerDocument);
   const wanted = 0.7 * r.ceilings.minDocumentsPerSec;
   return [
     '### CPU during the throughput run (from /proc, all processes on the machine that take part)',
@@ -251,11 +251,6 @@ export function loadCostMarkdown(p: PipelineBenchResult): string[] {
   ].filter((row) => row.cpu !== undefined);
   if (rows.length === 0) return [];
   const names = Object.keys(rows[0].cpu!.msPerDocument);
-  const total = (ms: Record<string, number>) =>
-    round(
-      Object.values(ms).reduce((a, b) => a + b, 0),
-      2,
-    );
   const perSlice = (row: (typeof rows)[number], stage: string) => (row.slices?.[stage] ? String(row.slices[stage].recordsPerSlice) : '–');
   return [
     '### CPU and slice sizes by load (same processes as above; measured documents only)',
@@ -264,7 +259,9 @@ export function loadCostMarkdown(p: PipelineBenchResult): string[] {
     `|---|---:|---:|${names.map(() => '---:').join('|')}|---:|`,
     ...rows.map(
       (row) =>
-        `| ${row.label} | ${round(row.cpu!.coresBusy, 2)} | ${total(row.cpu!.msPerDocument)} | ${names.map((n) => row.cpu!.msPerDocument[n] ?? '–').join(' | ')} | ${['chunker', 'embedder', 'indexer'].map((s) => perSlice(row, s)).join(' / ')} |`,
+        `| ${row.label} | ${round(row.cpu!.coresBusy, 2)} | ${round(totalOf(row.cpu!.msPerDocument), 2)} | ${names.map((n) => row.cpu!.msPerDocument[n] ?? '–').join(' | ')} | ${CONSUMER_STAGES.map((s) => perSlice(row, s)).join(' / ')} |`,
     ),
   ];
 }
+
+const totalOf = (values: Record<string, number>): number => Object.values(values).reduce((a, b) => a + b, 0);

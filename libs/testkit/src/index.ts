@@ -5,3 +5,4 @@ export * from './services';
 export * from './corpus';
 export * from './fake-openai-server';
 export * from './document-fixtures';
+export * from './metrics';

@@ -1,6 +1,6 @@
 import { seededRandom, textDocument } from '@rag/testkit';
 import { topicSize } from '../../support/dlq';
-import { scrape, sumMetric } from '../../support/metrics';
+import { scrape, sumMetric } from '@rag/testkit';
 import { Pipeline } from '../../support/pipeline';
 import { stack } from '../../support/stack';
 import { waitFor } from '@rag/testkit';

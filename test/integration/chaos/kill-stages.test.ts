@@ -2,7 +2,7 @@ import { ensureChunkIndex, indexNames } from '@rag/search-index';
 import { decodeMarker } from '@rag/stage-runtime';
 import { seededRandom, textDocument } from '@rag/testkit';
 import { readTopic, topicSize } from '../../support/dlq';
-import { scrape, sumMetric } from '../../support/metrics';
+import { scrape, sumMetric } from '@rag/testkit';
 import { Pipeline } from '../../support/pipeline';
 import { committedOffsets, withAdmin } from '../../support/offsets';
 import { freezeWhen, outputsBySource, producedButNotCommitted } from '../../support/redelivery';

@@ -1,7 +1,7 @@
 import type { Admin } from 'kafkajs';
 import { seededRandom, textDocument } from '@rag/testkit';
 import { FakeOpenAIServer } from '@rag/testkit';
-import { scrape, sumMetric } from '../../support/metrics';
+import { scrape, sumMetric } from '@rag/testkit';
 import { assignedPartitions, committedOffsets, endOffsets, timeToProgress } from '../../support/offsets';
 import { Pipeline } from '../../support/pipeline';
 import { waitFor, type ServiceProcess } from '@rag/testkit';

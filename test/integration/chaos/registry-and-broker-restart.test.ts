@@ -4,7 +4,7 @@ import avro from 'avsc';
 import { seededRandom, textDocument } from '@rag/testkit';
 import { topicSize } from '../../support/dlq';
 import { STACK } from '@rag/testkit';
-import { scrape, sumMetric } from '../../support/metrics';
+import { scrape, sumMetric } from '@rag/testkit';
 import { Pipeline } from '../../support/pipeline';
 import { waitFor } from '@rag/testkit';
 import { stack } from '../../support/stack';

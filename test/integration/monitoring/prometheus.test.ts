@@ -5,7 +5,7 @@ import { parse, stringify } from 'yaml';
 import { seededRandom, textDocument } from '@rag/testkit';
 import { FakeOpenAIServer } from '@rag/testkit';
 import { KafkaExporter } from '../../support/kafka-exporter';
-import { scrape, sumMetric } from '../../support/metrics';
+import { scrape, sumMetric } from '@rag/testkit';
 import { uniqueSuffix } from '@rag/testkit';
 import { Pipeline } from '../../support/pipeline';
 import {
