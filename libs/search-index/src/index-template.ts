@@ -11,6 +11,14 @@ export type VectorIndexType = (typeof VECTOR_INDEX_TYPES)[number];
 export const DEFAULT_VECTOR_INDEX: VectorIndexType = 'hnsw';
 
 /**
+ * Merge policy of the chunk index. Measured at 100 documents/s for 90 s, alternating runs:
+ * documents merged 66-70k → 42-46k, Elasticsearch CPU 5.8-6.1 → 4.8 ms per document, p99 to
+ * searchable 2.5-2.7 → 1.7-1.8 s, kNN query time unchanged (p50 9-13 ms). Dynamic: also
+ * applied to existing indices.
+ */
+export const MERGE_POLICY = { segments_per_tier: 30 };
+
+/**
  * The chunk index: `embedding` is an HNSW-indexed dense_vector (cosine) for kNN, `text` is
  * analysed for BM25, ids and metadata are keywords for filters. `metadata` is `flattened`, so
  * arbitrary caller keys never cause a mapping explosion.
@@ -29,6 +37,10 @@ export function chunkIndexTemplate(alias: string, dimensions: number, replicas =
         number_of_replicas: replicas,
         // A chunk is reported indexed once a refresh made it searchable (the indexer waits for it).
         refresh_interval: '500ms',
+        // Each refresh writes a small segment, and merging small segments rebuilds their HNSW
+        // graphs again and again (most of Elasticsearch's CPU at a steady trickle). Allowing more
+        // segments per tier than the default 10 merges them less often; see MERGE_POLICY.
+        merge: { policy: MERGE_POLICY },
       },
       mappings: {
         dynamic: 'strict' as const,
@@ -101,6 +113,6 @@ export async function ensureChunkIndex(
   // field keeps the index options it was created with (a new type applies from the next index).
   const { embedding: _vector, ...properties } = chunkIndexTemplate(alias, dimensions).template.mappings.properties;
   await client.indices.putMapping({ index: alias, properties });
-  // Replicas are a dynamic setting: existing indices follow ES_NUMBER_OF_REPLICAS too.
-  await client.indices.putSettings({ index: alias, settings: { number_of_replicas: replicas } });
+  // Replicas and the merge policy are dynamic settings: existing indices follow them too.
+  await client.indices.putSettings({ index: alias, settings: { number_of_replicas: replicas, 'merge.policy.segments_per_tier': MERGE_POLICY.segments_per_tier } });
 }
