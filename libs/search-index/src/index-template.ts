@@ -88,7 +88,8 @@ export async function ensureChunkIndex(
   client: Client,
   alias: string,
   dimensions: number,
-  replicas = 0,
+  /** Required: a caller that left it out would reset a cluster's replicas to 0 on every start. */
+  replicas: number,
   vectorIndex: VectorIndexType = DEFAULT_VECTOR_INDEX,
 ): Promise<void> {
   const names = indexNames(alias);

@@ -63,7 +63,7 @@ export class IndexerHandler implements StageHandler<'EmbeddedChunk'>, OnModuleIn
   }
 
   async onModuleInit(): Promise<void> {
-    await ensureChunkIndex(this.es, this.config.ES_INDEX_ALIAS, this.config.EMBEDDING_DIMENSIONS);
+    await ensureChunkIndex(this.es, this.config.ES_INDEX_ALIAS, this.config.EMBEDDING_DIMENSIONS, this.config.ES_NUMBER_OF_REPLICAS);
   }
 
   async handle(records: InboundRecord<EmbeddedChunk>[]): Promise<RecordResult[]> {

@@ -30,7 +30,7 @@ describe('chunk index settings', () => {
   it('creates the first index with the merge policy from the template', async () => {
     const alias = `test-chunks-merge-${randomUUID()}`;
     aliases.push(alias);
-    await ensureChunkIndex(client, alias, 8);
+    await ensureChunkIndex(client, alias, 8, 0);
     expect(await segmentsPerTier(alias)).toBe(String(MERGE_POLICY.segments_per_tier));
   });
 
@@ -45,7 +45,7 @@ describe('chunk index settings', () => {
     });
     expect(await segmentsPerTier(alias)).toBeUndefined();
 
-    await ensureChunkIndex(client, alias, 8);
+    await ensureChunkIndex(client, alias, 8, 0);
     expect(await segmentsPerTier(alias)).toBe(String(MERGE_POLICY.segments_per_tier));
   });
 });

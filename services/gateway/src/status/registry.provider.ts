@@ -21,6 +21,6 @@ export class RegistryIndexInitializer implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await ensureRegistryIndex(this.es, this.config.ES_REGISTRY_ALIAS);
+    await ensureRegistryIndex(this.es, this.config.ES_REGISTRY_ALIAS, this.config.ES_NUMBER_OF_REPLICAS);
   }
 }

@@ -33,7 +33,7 @@ class RegistryProjectorLifecycle implements OnApplicationBootstrap, BeforeApplic
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await ensureRegistryIndex(this.es, this.config.ES_REGISTRY_ALIAS);
+    await ensureRegistryIndex(this.es, this.config.ES_REGISTRY_ALIAS, this.config.ES_NUMBER_OF_REPLICAS);
     this.probes.push(this.projector);
     await this.projector.start();
   }
