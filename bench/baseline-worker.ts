@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const dimensions = Number(env.EMBEDDING_DIMENSIONS ?? 384);
   const alias = env.ES_INDEX_ALIAS!;
   const es = new Client({ node: env.ELASTICSEARCH_URL ?? 'http://127.0.0.1:9200' });
-  await ensureChunkIndex(es, alias, dimensions, 0);
+  await ensureChunkIndex(es, alias, dimensions, { replicas: 0 });
   const provider = env.EMBEDDING_PROVIDER === 'openai' ? createEmbeddingProvider(embeddingConfigSchema.parse(env)) : undefined;
   const work = new ChunkEmbed(dimensions, provider);
   const worker = new Worker<BaselineJob, number>(

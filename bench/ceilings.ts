@@ -118,7 +118,7 @@ export async function elasticsearchCeiling(
   const es = new Client({ node: STACK.elasticsearchUrl });
   const alias = `rag-chunks-bench${uniqueSuffix()}`;
   try {
-    await ensureChunkIndex(es, alias, dimensions, 0);
+    await ensureChunkIndex(es, alias, dimensions, { replicas: 0 });
     const now = Date.now();
     const batches: EmbeddedChunk[][] = [];
     for (let i = 0; i < chunks.length; i += bulkSize) batches.push(chunks.slice(i, i + bulkSize));

@@ -83,7 +83,7 @@ async function measureOne(
   const alias = `rag-chunks-vectors${uniqueSuffix()}`;
   const esPid = stackPids(stackDir).es;
   try {
-    await ensureChunkIndex(es, alias, DIMENSIONS, 0, type);
+    await ensureChunkIndex(es, alias, DIMENSIONS, { replicas: 0, vectorIndex: type });
     const now = Date.now();
     const batches: EmbeddedChunk[][] = [];
     for (let i = 0; i < chunks.length; i += 500) batches.push(chunks.slice(i, i + 500));

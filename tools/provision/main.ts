@@ -63,7 +63,7 @@ const program = new Command('provision')
           env.ES_INDEX_ALIAS,
           env.EMBEDDING_DIMENSIONS,
           env.ES_REGISTRY_ALIAS,
-          env.ES_NUMBER_OF_REPLICAS,
+          { replicas: env.ES_NUMBER_OF_REPLICAS, segmentsPerTier: env.ES_MERGE_SEGMENTS_PER_TIER },
         );
         logger.info(
           { alias: env.ES_INDEX_ALIAS, registryAlias: env.ES_REGISTRY_ALIAS, dimensions: env.EMBEDDING_DIMENSIONS },

@@ -10,7 +10,7 @@ import {
   valueSubject,
 } from '@rag/contracts';
 import { ensureRegistryIndex } from '@rag/document-registry';
-import { ensureChunkIndex } from '@rag/search-index';
+import { ensureChunkIndex, type ChunkIndexSettings } from '@rag/search-index';
 import type { Admin, Kafka } from 'kafkajs';
 
 /**
@@ -133,7 +133,13 @@ export async function setCompatibility(registry: RegistryConnection, subject: st
 }
 
 /** The chunk index and the document registry index, each behind its alias. */
-export async function provisionIndex(es: Client, alias: string, dimensions: number, registryAlias: string, replicas = 0): Promise<void> {
-  await ensureChunkIndex(es, alias, dimensions, replicas);
-  await ensureRegistryIndex(es, registryAlias, replicas);
+export async function provisionIndex(
+  es: Client,
+  alias: string,
+  dimensions: number,
+  registryAlias: string,
+  settings: ChunkIndexSettings = { replicas: 0 },
+): Promise<void> {
+  await ensureChunkIndex(es, alias, dimensions, settings);
+  await ensureRegistryIndex(es, registryAlias, settings.replicas);
 }

@@ -64,6 +64,11 @@ export const elasticsearchConfigSchema = z.object({
   ELASTICSEARCH_CA_FINGERPRINT: z.string().optional(),
   /** Replicas of the chunk and registry indices (0 on one node; at least 1 in production clusters). */
   ES_NUMBER_OF_REPLICAS: z.coerce.number().int().min(0).default(0),
+  /**
+   * Segments per merge tier of the chunk index (Elasticsearch's default is 10). More means fewer
+   * merges, each of which rebuilds HNSW graphs, and more segments for a kNN search to visit.
+   */
+  ES_MERGE_SEGMENTS_PER_TIER: z.coerce.number().int().min(2).default(30),
   /** Alias that reads and writes go through; the concrete index is `<alias>-000001`. */
   ES_INDEX_ALIAS: z.string().default('rag-chunks'),
   /** Alias of the document registry index (one record per document: version, status, progress). */

@@ -11,19 +11,31 @@ export type VectorIndexType = (typeof VECTOR_INDEX_TYPES)[number];
 export const DEFAULT_VECTOR_INDEX: VectorIndexType = 'hnsw';
 
 /**
- * Merge policy of the chunk index. Measured at 100 documents/s for 90 s, alternating runs:
- * documents merged 66-70k → 42-46k, Elasticsearch CPU 5.8-6.1 → 4.8 ms per document, p99 to
- * searchable 2.5-2.7 → 1.7-1.8 s, kNN query time unchanged (p50 9-13 ms). Dynamic: also
- * applied to existing indices.
+ * Default `index.merge.policy.segments_per_tier` of the chunk index (Elasticsearch's is 10).
+ * Measured at 100 documents/s for 90 s, alternating runs: documents merged 66-70k → 42-46k,
+ * Elasticsearch CPU 5.8-6.1 → 4.8 ms per document, p99 to searchable 2.5-2.7 → 1.7-1.8 s, kNN
+ * query time unchanged (p50 9-13 ms) on indices of 52-66k chunks.
  */
-export const MERGE_POLICY = { segments_per_tier: 30 };
+export const DEFAULT_SEGMENTS_PER_TIER = 30;
+
+/** Index settings the deployment chooses (ES_NUMBER_OF_REPLICAS, ES_MERGE_SEGMENTS_PER_TIER). */
+export interface ChunkIndexSettings {
+  /** Required: left out, every start-up would set a cluster's replicas back to 0. */
+  replicas: number;
+  segmentsPerTier?: number;
+  vectorIndex?: VectorIndexType;
+}
 
 /**
  * The chunk index: `embedding` is an HNSW-indexed dense_vector (cosine) for kNN, `text` is
  * analysed for BM25, ids and metadata are keywords for filters. `metadata` is `flattened`, so
  * arbitrary caller keys never cause a mapping explosion.
  */
-export function chunkIndexTemplate(alias: string, dimensions: number, replicas = 0, vectorIndex: VectorIndexType = DEFAULT_VECTOR_INDEX) {
+export function chunkIndexTemplate(
+  alias: string,
+  dimensions: number,
+  { replicas, segmentsPerTier = DEFAULT_SEGMENTS_PER_TIER, vectorIndex = DEFAULT_VECTOR_INDEX }: ChunkIndexSettings = { replicas: 0 },
+) {
   const names = indexNames(alias);
   return {
     name: names.template,
@@ -39,8 +51,8 @@ export function chunkIndexTemplate(alias: string, dimensions: number, replicas =
         refresh_interval: '500ms',
         // Each refresh writes a small segment, and merging small segments rebuilds their HNSW
         // graphs again and again (most of Elasticsearch's CPU at a steady trickle). Allowing more
-        // segments per tier than the default 10 merges them less often; see MERGE_POLICY.
-        merge: { policy: MERGE_POLICY },
+        // segments per tier than the default 10 merges them less often; see DEFAULT_SEGMENTS_PER_TIER.
+        merge: { policy: { segments_per_tier: segmentsPerTier } },
       },
       mappings: {
         dynamic: 'strict' as const,
@@ -88,12 +100,11 @@ export async function ensureChunkIndex(
   client: Client,
   alias: string,
   dimensions: number,
-  /** Required: a caller that left it out would reset a cluster's replicas to 0 on every start. */
-  replicas: number,
-  vectorIndex: VectorIndexType = DEFAULT_VECTOR_INDEX,
+  settings: ChunkIndexSettings,
 ): Promise<void> {
   const names = indexNames(alias);
-  await client.indices.putIndexTemplate(chunkIndexTemplate(alias, dimensions, replicas, vectorIndex));
+  const { replicas, segmentsPerTier = DEFAULT_SEGMENTS_PER_TIER } = settings;
+  await client.indices.putIndexTemplate(chunkIndexTemplate(alias, dimensions, settings));
   const exists = await client.indices.existsAlias({ name: alias });
   if (!exists) {
     try {
@@ -114,6 +125,6 @@ export async function ensureChunkIndex(
   // field keeps the index options it was created with (a new type applies from the next index).
   const { embedding: _vector, ...properties } = chunkIndexTemplate(alias, dimensions).template.mappings.properties;
   await client.indices.putMapping({ index: alias, properties });
-  // Replicas and the merge policy are dynamic settings: existing indices follow them too.
-  await client.indices.putSettings({ index: alias, settings: { number_of_replicas: replicas, 'merge.policy.segments_per_tier': MERGE_POLICY.segments_per_tier } });
+  // Replicas and the merge policy are dynamic settings: existing indices follow the configuration too.
+  await client.indices.putSettings({ index: alias, settings: { number_of_replicas: replicas, 'merge.policy.segments_per_tier': segmentsPerTier } });
 }

@@ -63,7 +63,10 @@ export class IndexerHandler implements StageHandler<'EmbeddedChunk'>, OnModuleIn
   }
 
   async onModuleInit(): Promise<void> {
-    await ensureChunkIndex(this.es, this.config.ES_INDEX_ALIAS, this.config.EMBEDDING_DIMENSIONS, this.config.ES_NUMBER_OF_REPLICAS);
+    await ensureChunkIndex(this.es, this.config.ES_INDEX_ALIAS, this.config.EMBEDDING_DIMENSIONS, {
+      replicas: this.config.ES_NUMBER_OF_REPLICAS,
+      segmentsPerTier: this.config.ES_MERGE_SEGMENTS_PER_TIER,
+    });
   }
 
   async handle(records: InboundRecord<EmbeddedChunk>[]): Promise<RecordResult[]> {

@@ -171,7 +171,7 @@ describe('the duplicate check', () => {
   });
 
   it('reports a (document, chunk) stored twice', async () => {
-    await ensureChunkIndex(pipeline.es, pipeline.alias, pipeline.dimensions, 0);
+    await ensureChunkIndex(pipeline.es, pipeline.alias, pipeline.dimensions, { replicas: 0 });
     for (const id of ['first-copy', 'second-copy']) {
       await pipeline.es.index({ index: pipeline.alias, id, document: { documentId: `dup-${pipeline.id}`, chunkIndex: 0 } });
     }

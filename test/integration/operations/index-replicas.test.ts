@@ -3,14 +3,18 @@ import { Pipeline } from '../../support/pipeline';
 /**
  * ES_NUMBER_OF_REPLICAS is kept by the services that ensure their indices at start-up (the
  * indexer: chunk index and registry; the gateway: registry). Before, they ensured them with the
- * default of 0, so every restart of a stage set a production cluster's replicas back to 0.
+ * default of 0, so every restart of a stage set a production cluster's replicas back to 0. The
+ * indexer also applies ES_MERGE_SEGMENTS_PER_TIER.
  */
-describe('index replicas follow ES_NUMBER_OF_REPLICAS in the services', () => {
+describe('index settings follow the services\' configuration', () => {
   const replicas = { ES_NUMBER_OF_REPLICAS: '1' };
   let pipeline: Pipeline;
 
   beforeAll(async () => {
-    pipeline = new Pipeline({ partitions: 1, serviceEnv: { indexer: replicas, gateway: replicas } });
+    pipeline = new Pipeline({
+      partitions: 1,
+      serviceEnv: { indexer: { ...replicas, ES_MERGE_SEGMENTS_PER_TIER: '12' }, gateway: replicas },
+    });
     await pipeline.provision(); // provisioning here uses 0 replicas
   }, 180_000);
 
@@ -18,11 +22,12 @@ describe('index replicas follow ES_NUMBER_OF_REPLICAS in the services', () => {
     await pipeline.stop();
   });
 
-  async function replicasOf(alias: string): Promise<string | undefined> {
-    const settings = await pipeline.es.indices.getSettings({ index: alias, name: 'index.number_of_replicas', flat_settings: true });
+  async function setting(alias: string, name: string): Promise<string | undefined> {
+    const settings = await pipeline.es.indices.getSettings({ index: alias, name, flat_settings: true });
     const [index] = Object.values(settings);
-    return index?.settings?.['index.number_of_replicas'] as string | undefined;
+    return index?.settings?.[name] as string | undefined;
   }
+  const replicasOf = (alias: string) => setting(alias, 'index.number_of_replicas');
 
   it('the indexer and the gateway set the configured replicas on the indices provisioning made', async () => {
     expect(await replicasOf(pipeline.alias)).toBe('0');
@@ -30,6 +35,7 @@ describe('index replicas follow ES_NUMBER_OF_REPLICAS in the services', () => {
 
     await pipeline.startService('indexer');
     expect(await replicasOf(pipeline.alias)).toBe('1');
+    expect(await setting(pipeline.alias, 'index.merge.policy.segments_per_tier')).toBe('12');
     expect(await replicasOf(pipeline.registryAlias)).toBe('1');
 
     // The gateway ensures the registry too; it must not reset what the indexer set.

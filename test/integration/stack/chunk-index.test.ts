@@ -1,11 +1,11 @@
 /**
  * The chunk index's settings on the real Elasticsearch: a new index gets the merge policy from
  * the template, and an index made by an older template (default merge policy) gets it when a
- * stage or the provisioner ensures the index again.
+ * stage or the provisioner ensures the index again, or the configured value when one is set.
  */
 import { randomUUID } from 'node:crypto';
 import { Client } from '@elastic/elasticsearch';
-import { MERGE_POLICY, ensureChunkIndex, indexNames } from '@rag/search-index';
+import { DEFAULT_SEGMENTS_PER_TIER, ensureChunkIndex, indexNames } from '@rag/search-index';
 
 const ES_URL = process.env.ELASTICSEARCH_URL ?? 'http://127.0.0.1:9200';
 
@@ -30,8 +30,8 @@ describe('chunk index settings', () => {
   it('creates the first index with the merge policy from the template', async () => {
     const alias = `test-chunks-merge-${randomUUID()}`;
     aliases.push(alias);
-    await ensureChunkIndex(client, alias, 8, 0);
-    expect(await segmentsPerTier(alias)).toBe(String(MERGE_POLICY.segments_per_tier));
+    await ensureChunkIndex(client, alias, 8, { replicas: 0 });
+    expect(await segmentsPerTier(alias)).toBe(String(DEFAULT_SEGMENTS_PER_TIER));
   });
 
   it('applies the merge policy to an index an older template created', async () => {
@@ -45,7 +45,11 @@ describe('chunk index settings', () => {
     });
     expect(await segmentsPerTier(alias)).toBeUndefined();
 
-    await ensureChunkIndex(client, alias, 8, 0);
-    expect(await segmentsPerTier(alias)).toBe(String(MERGE_POLICY.segments_per_tier));
+    await ensureChunkIndex(client, alias, 8, { replicas: 0 });
+    expect(await segmentsPerTier(alias)).toBe(String(DEFAULT_SEGMENTS_PER_TIER));
+
+    // The configured value (ES_MERGE_SEGMENTS_PER_TIER) wins over the default, on existing indices too.
+    await ensureChunkIndex(client, alias, 8, { replicas: 0, segmentsPerTier: 12 });
+    expect(await segmentsPerTier(alias)).toBe('12');
   });
 });
