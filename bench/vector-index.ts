@@ -32,7 +32,8 @@ export async function measureVectorIndexTypes(documents: number, stackDir: strin
   const embed = new ChunkEmbed(DIMENSIONS);
   const chunks: EmbeddedChunk[] = [];
   // As the indexer receives them: float32 values out of Avro.
-  for (const doc of corpus) for (const c of await embed.run(doc)) chunks.push({ ...c, embedding: Array.from(new Float32Array(c.embedding)) });
+  for (const doc of corpus)
+    for (const c of await embed.run(doc)) chunks.push({ ...c, embedding: Array.from(new Float32Array(c.embedding)) });
   // Queries: word windows out of random chunks, embedded like search queries.
   const random = seededRandom(7);
   const queryTexts = Array.from({ length: QUERIES }, () => {
@@ -136,7 +137,8 @@ async function measureOne(
 
 export function vectorIndexMarkdown(results: VectorIndexResult[]): string[] {
   const rows = results.map(
-    (r) => `| ${r.type} | ${r.json === 'full' ? 'every float32 digit' : '6 decimals'} | ${r.chunks} | ${r.seconds} | ${r.chunksPerSec} | ${r.esCpuMsPerChunk} | ${r.recallAt10} |`,
+    (r) =>
+      `| ${r.type} | ${r.json === 'full' ? 'every float32 digit' : '6 decimals'} | ${r.chunks} | ${r.seconds} | ${r.chunksPerSec} | ${r.esCpuMsPerChunk} | ${r.recallAt10} |`,
   );
   return [
     `kNN recall@10 against exact cosine search (ties with the 10th best count as hits) over ${results[0]?.queries ?? 0} queries (k=10, num_candidates=100); _bulk of 500, 2 concurrent, then one refresh.`,

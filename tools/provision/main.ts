@@ -58,13 +58,10 @@ const program = new Command('provision')
       const schemas = await provisionSchemas(registryConnection(env), topics);
       logger.info({ schemas }, 'schemas registered (BACKWARD)');
       if (!opts.skipElasticsearch) {
-        await provisionIndex(
-          createElasticsearchClient(env),
-          env.ES_INDEX_ALIAS,
-          env.EMBEDDING_DIMENSIONS,
-          env.ES_REGISTRY_ALIAS,
-          { replicas: env.ES_NUMBER_OF_REPLICAS, segmentsPerTier: env.ES_MERGE_SEGMENTS_PER_TIER },
-        );
+        await provisionIndex(createElasticsearchClient(env), env.ES_INDEX_ALIAS, env.EMBEDDING_DIMENSIONS, env.ES_REGISTRY_ALIAS, {
+          replicas: env.ES_NUMBER_OF_REPLICAS,
+          segmentsPerTier: env.ES_MERGE_SEGMENTS_PER_TIER,
+        });
         logger.info(
           { alias: env.ES_INDEX_ALIAS, registryAlias: env.ES_REGISTRY_ALIAS, dimensions: env.EMBEDDING_DIMENSIONS },
           'elasticsearch chunk index and document registry ready',

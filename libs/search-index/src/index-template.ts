@@ -96,12 +96,7 @@ export function chunkIndexTemplate(
  * Idempotently installs the template and, if the alias does not exist yet, creates the first
  * index with the alias as its write index. Fails if the existing index has other dimensions.
  */
-export async function ensureChunkIndex(
-  client: Client,
-  alias: string,
-  dimensions: number,
-  settings: ChunkIndexSettings,
-): Promise<void> {
+export async function ensureChunkIndex(client: Client, alias: string, dimensions: number, settings: ChunkIndexSettings): Promise<void> {
   const names = indexNames(alias);
   const { replicas, segmentsPerTier = DEFAULT_SEGMENTS_PER_TIER } = settings;
   await client.indices.putIndexTemplate(chunkIndexTemplate(alias, dimensions, settings));
@@ -126,5 +121,8 @@ export async function ensureChunkIndex(
   const { embedding: _vector, ...properties } = chunkIndexTemplate(alias, dimensions).template.mappings.properties;
   await client.indices.putMapping({ index: alias, properties });
   // Replicas and the merge policy are dynamic settings: existing indices follow the configuration too.
-  await client.indices.putSettings({ index: alias, settings: { number_of_replicas: replicas, 'merge.policy.segments_per_tier': segmentsPerTier } });
+  await client.indices.putSettings({
+    index: alias,
+    settings: { number_of_replicas: replicas, 'merge.policy.segments_per_tier': segmentsPerTier },
+  });
 }

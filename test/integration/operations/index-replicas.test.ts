@@ -6,7 +6,7 @@ import { Pipeline } from '../../support/pipeline';
  * default of 0, so every restart of a stage set a production cluster's replicas back to 0. The
  * indexer also applies ES_MERGE_SEGMENTS_PER_TIER.
  */
-describe('index settings follow the services\' configuration', () => {
+describe("index settings follow the services' configuration", () => {
   const replicas = { ES_NUMBER_OF_REPLICAS: '1' };
   let pipeline: Pipeline;
 
