@@ -128,7 +128,6 @@ async function llamaIndexRun(
     const result = JSON.parse(line) as { documents: number; nodes: number; searchableSeconds: number; cpuSeconds: number };
     const stats = fake.stats;
     const stack = cpu.stop().cpuSeconds;
-    const perDocument = (seconds: number | undefined) => round(((seconds ?? 0) * 1000) / result.documents, 2);
     return {
       design: `LlamaIndex IngestionPipeline, ${config.label}`,
       documents: result.documents,
@@ -137,11 +136,7 @@ async function llamaIndexRun(
       documentsPerSec: round(result.documents / result.searchableSeconds),
       providerRequests: stats.requests,
       providerInputs: stats.inputsPerRequest.reduce((a, b) => a + b, 0),
-      cpuMsPerDocument: {
-        own: perDocument(result.cpuSeconds),
-        elasticsearch: perDocument(stack.es),
-        kafka: perDocument(stack.kafka),
-      },
+      cpuMsPerDocument: peerCpu(result.cpuSeconds, stack, result.documents),
     };
   } finally {
     await fake.close();
@@ -178,7 +173,6 @@ export async function pipelineRun(options: PeersOptions, corpus: DocumentSubmitt
     // The INDEXED event is written after the chunks are searchable (refresh=wait_for).
     const last = Math.max(...ids.map((id) => tracker.docs.get(id)?.receivedAt ?? 0));
     const used = cpu.stop().cpuSeconds;
-    const perDocument = (seconds: number) => round((seconds * 1000) / ids.length, 2);
     const own = (['indexer', 'embedder', 'chunker'] as const).reduce((sum, n) => sum + (used[n] ?? 0), 0);
     options.log(`peers: pipeline CPU ms/document ${JSON.stringify(msPerDocument(used, ids.length))}`);
     const seconds = (last - started) / 1000;
@@ -203,11 +197,7 @@ export async function pipelineRun(options: PeersOptions, corpus: DocumentSubmitt
       documentsPerSec: round(ids.length / seconds),
       providerRequests: stats.requests - requestsBefore,
       providerInputs: stats.inputsPerRequest.reduce((a, b) => a + b, 0),
-      cpuMsPerDocument: {
-        own: perDocument(own),
-        elasticsearch: perDocument(used.es ?? 0),
-        kafka: perDocument(used.kafka ?? 0),
-      },
+      cpuMsPerDocument: peerCpu(own, used, ids.length),
     };
   } finally {
     await tracker.stop().catch(() => undefined);
@@ -215,6 +205,12 @@ export async function pipelineRun(options: PeersOptions, corpus: DocumentSubmitt
     await pipeline.stop().catch(() => undefined);
     await fake.close();
   }
+}
+
+/** A design's own CPU and the shared stack's (Elasticsearch, Kafka), in ms per document. */
+function peerCpu(ownSeconds: number, stack: Record<string, number>, documents: number): PeerRun['cpuMsPerDocument'] {
+  const ms = msPerDocument({ own: ownSeconds, elasticsearch: stack.es ?? 0, kafka: stack.kafka ?? 0 }, documents);
+  return { own: ms.own, elasticsearch: ms.elasticsearch, kafka: ms.kafka };
 }
 
 export function peersMarkdown(peers: PeersResult): string[] {

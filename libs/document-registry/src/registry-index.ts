@@ -60,8 +60,10 @@ export function registryIndexTemplate(alias: string, replicas = 0) {
   };
 }
 
-/** Idempotently installs the registry template and, if missing, the first index behind the alias. */
-/** `replicas` is required: a caller that left it out would reset a cluster's replicas to 0 on every start. */
+/**
+ * Idempotently installs the registry template and, if missing, the first index behind the alias.
+ * `replicas` is required: a caller that left it out would reset a cluster's replicas to 0 on every start.
+ */
 export async function ensureRegistryIndex(client: Client, alias: string, replicas: number): Promise<void> {
   const names = registryIndexNames(alias);
   const template = registryIndexTemplate(alias, replicas);

@@ -98,8 +98,8 @@ export function chunkIndexTemplate(
  */
 export async function ensureChunkIndex(client: Client, alias: string, dimensions: number, settings: ChunkIndexSettings): Promise<void> {
   const names = indexNames(alias);
-  const { replicas, segmentsPerTier = DEFAULT_SEGMENTS_PER_TIER } = settings;
-  await client.indices.putIndexTemplate(chunkIndexTemplate(alias, dimensions, settings));
+  const template = chunkIndexTemplate(alias, dimensions, settings);
+  await client.indices.putIndexTemplate(template);
   const exists = await client.indices.existsAlias({ name: alias });
   if (!exists) {
     try {
@@ -118,11 +118,14 @@ export async function ensureChunkIndex(client: Client, alias: string, dimensions
   }
   // Additive mapping changes (new fields) reach indices created by an older template. The vector
   // field keeps the index options it was created with (a new type applies from the next index).
-  const { embedding: _vector, ...properties } = chunkIndexTemplate(alias, dimensions).template.mappings.properties;
+  const { embedding: _vector, ...properties } = template.template.mappings.properties;
   await client.indices.putMapping({ index: alias, properties });
   // Replicas and the merge policy are dynamic settings: existing indices follow the configuration too.
   await client.indices.putSettings({
     index: alias,
-    settings: { number_of_replicas: replicas, 'merge.policy.segments_per_tier': segmentsPerTier },
+    settings: {
+      number_of_replicas: template.template.settings.number_of_replicas,
+      'merge.policy.segments_per_tier': template.template.settings.merge.policy.segments_per_tier,
+    },
   });
 }
