@@ -1,4 +1,6 @@
-import { decodeMarker, encodeMarker, planSlice, type SliceMarker } from './crash-loop-guard';
+import type { Kafka } from 'kafkajs';
+import pino from 'pino';
+import { CrashLoopGuard, decodeMarker, encodeMarker, planSlice, type SliceMarker } from './crash-loop-guard';
 
 const offsets = ['10', '11', '12', '13', '14'];
 const plan = (marker?: SliceMarker, suspectUntil?: bigint, from = offsets) =>
@@ -72,5 +74,43 @@ describe('slice markers in commit metadata', () => {
     for (const other of [null, undefined, '', 'event-id-3', 'rag-slice-in-flight:{oops', 'rag-slice-in-flight:{"first":1}']) {
       expect(decodeMarker(other)).toBeUndefined();
     }
+  });
+});
+
+describe('CrashLoopGuard reading the markers', () => {
+  beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] }));
+  afterEach(() => jest.useRealTimers());
+
+  it('gives up on an admin client that does not answer, and reads with a new one next time', async () => {
+    const admins: { hang: boolean; disconnected: boolean }[] = [];
+    const kafka = {
+      admin: () => {
+        const admin = {
+          hang: admins.length === 0,
+          disconnected: false,
+          connect: async () => undefined,
+          disconnect: async () => {
+            admin.disconnected = true;
+          },
+          // After a broker restart one client was seen answering nothing at all.
+          fetchOffsets: () =>
+            admin.hang
+              ? new Promise(() => undefined)
+              : Promise.resolve([{ topic: 'in', partitions: [{ partition: 0, offset: '10', metadata: null }] }]),
+        };
+        admins.push(admin);
+        return admin;
+      },
+    } as unknown as Kafka;
+    const guard = new CrashLoopGuard(kafka, 'g', 4, 3, pino({ level: 'silent' }));
+
+    const hung = guard.plan('in', 0, ['10', '11']);
+    const failed = expect(hung).rejects.toThrow('reading the slice markers took longer than 15000 ms');
+    await jest.advanceTimersByTimeAsync(15_000);
+    await failed;
+    expect(admins[0].disconnected).toBe(true);
+
+    await expect(guard.plan('in', 0, ['10', '11'])).resolves.toMatchObject({ action: 'handle', records: 2 });
+    expect(admins).toHaveLength(2);
   });
 });

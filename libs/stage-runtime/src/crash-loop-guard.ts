@@ -1,5 +1,6 @@
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
+import { settleWithin, within } from './deadline';
 
 /**
  * Written as the metadata of the committed offset just before a slice is handed to the handler,
@@ -53,6 +54,8 @@ export function planSlice({ offsets, marker, suspectUntil, maxRecords, maxDeaths
 export const partitionKey = (topic: string, partition: number): string => `${topic}:${partition}`;
 
 const MARKER_PREFIX = 'rag-slice-in-flight:';
+/** Reading the markers blocks the partition's next slice: a hung admin call must not block it for good. */
+const ADMIN_CALL_TIMEOUT_MS = 15_000;
 
 export function encodeMarker(marker: SliceMarker): string {
   return MARKER_PREFIX + JSON.stringify(marker);
@@ -85,6 +88,7 @@ interface PartitionState {
 export class CrashLoopGuard {
   private readonly partitions = new Map<string, PartitionState>();
   private admin?: Admin;
+  private adminReady?: Promise<void>;
   /** Every member id this process has had (a rebuilt consumer joins as a new member). */
   private readonly ownMembers = new Set<string>();
   private member?: string;
@@ -160,32 +164,62 @@ export class CrashLoopGuard {
   }
 
   /** Members of the group now, and every member id this process has had. */
-  private async liveMembers(): Promise<Set<string>> {
+  private async liveMembers(admin: Admin): Promise<Set<string>> {
     const alive = new Set(this.ownMembers);
     try {
-      const { groups } = await this.admin!.describeGroups([this.groupId]);
+      const { groups } = await within(admin.describeGroups([this.groupId]), ADMIN_CALL_TIMEOUT_MS, 'listing the group members');
       for (const m of groups[0]?.members ?? []) alive.add(m.memberId);
     } catch (err) {
       // Unknown: markers of other members count as deaths, as without owners.
       this.logger.warn({ err }, 'could not list the group members; slice markers of other members count as deaths');
+      this.dropAdmin(admin);
     }
     return alive;
   }
 
+  /**
+   * The admin client, connected. One that failed or hung is dropped (after a broker restart one
+   * was seen answering nothing) and the next call makes a new one, so a rebuilt consumer does not
+   * wait on the same broken client.
+   */
+  private async connectedAdmin(): Promise<Admin> {
+    if (!this.admin) {
+      const admin = this.kafka.admin();
+      this.admin = admin;
+      this.adminReady = within(admin.connect(), ADMIN_CALL_TIMEOUT_MS, 'connecting the admin client').catch((err: unknown) => {
+        this.dropAdmin(admin);
+        throw err;
+      });
+    }
+    const admin = this.admin;
+    await this.adminReady;
+    return admin;
+  }
+
+  private dropAdmin(admin: Admin): void {
+    if (this.admin === admin) this.admin = undefined;
+    void settleWithin(admin.disconnect(), 5_000);
+  }
+
+  /** Throws if the markers cannot be read: the slice is not started, and kafkajs fetches it again. */
   private async state(topic: string, partition: number): Promise<PartitionState> {
     const key = partitionKey(topic, partition);
     let state = this.partitions.get(key);
     if (!state) {
-      if (!this.admin) {
-        this.admin = this.kafka.admin();
-        await this.admin.connect();
-      }
-      const [committed] = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [topic] });
+      const admin = await this.connectedAdmin();
+      const [committed] = await within(
+        admin.fetchOffsets({ groupId: this.groupId, topics: [topic] }),
+        ADMIN_CALL_TIMEOUT_MS,
+        'reading the slice markers',
+      ).catch((err: unknown) => {
+        this.dropAdmin(admin);
+        throw err;
+      });
       const markers = (committed?.partitions ?? []).map((p) => ({
         key: partitionKey(topic, p.partition),
         marker: decodeMarker(p.metadata),
       }));
-      const alive = markers.some(({ marker }) => marker?.owner !== undefined) ? await this.liveMembers() : new Set<string>();
+      const alive = markers.some(({ marker }) => marker?.owner !== undefined) ? await this.liveMembers(admin) : new Set<string>();
       for (const { key: k, marker } of markers) {
         if (this.partitions.has(k)) continue;
         const ownerAlive = marker?.owner !== undefined && alive.has(marker.owner);

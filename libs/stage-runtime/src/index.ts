@@ -12,3 +12,5 @@ export * from './produce-requests';
 export * from './record-limits';
 export * from './isolated-work';
 export * from './crash-loop-guard';
+export * from './consumer-supervisor';
+export * from './deadline';

@@ -1,8 +1,6 @@
 import type { Admin, Kafka } from 'kafkajs';
 import pino from 'pino';
-import { Registry } from 'prom-client';
 import { LagMonitor } from './lag-monitor';
-import { StageMetrics } from './stage-metrics';
 
 /** An admin client stand-in: `hang` makes its next fetchOffsets never answer (as one did after a broker restart). */
 function fakeAdmin(committed: string, high: string) {
@@ -30,7 +28,7 @@ describe('LagMonitor', () => {
     const admins = [fakeAdmin('10', '50'), fakeAdmin('10', '70')];
     let made = 0;
     const kafka = { admin: () => admins[made++] as unknown as Admin } as unknown as Kafka;
-    const monitor = new LagMonitor(kafka, 'g', ['in'], 'embedder', new StageMetrics(new Registry()), pino({ level: 'silent' }), 1_000);
+    const monitor = new LagMonitor(kafka, 'g', ['in'], () => undefined, pino({ level: 'silent' }), 1_000);
     await monitor.start();
     expect(monitor.lagOf('in')).toBe(40);
 
@@ -50,7 +48,7 @@ describe('LagMonitor', () => {
     admins[1].connect = () => new Promise<void>(() => undefined); // retries for minutes
     let made = 0;
     const kafka = { admin: () => admins[made++] as unknown as Admin } as unknown as Kafka;
-    const monitor = new LagMonitor(kafka, 'g', ['in'], 'embedder', new StageMetrics(new Registry()), pino({ level: 'silent' }), 1_000);
+    const monitor = new LagMonitor(kafka, 'g', ['in'], () => undefined, pino({ level: 'silent' }), 1_000);
     await monitor.start();
     admins[0].fetchOffsets = () => Promise.reject(new Error('connection refused'));
     await jest.advanceTimersByTimeAsync(1_000); // fails: replaced by the client that cannot connect
@@ -65,7 +63,7 @@ describe('LagMonitor', () => {
   it('reads an old figure as unknown rather than as the lag now', async () => {
     const admin = fakeAdmin('0', '5');
     const kafka = { admin: () => admin as unknown as Admin } as unknown as Kafka;
-    const monitor = new LagMonitor(kafka, 'g', ['in'], 'embedder', new StageMetrics(new Registry()), pino({ level: 'silent' }), 1_000);
+    const monitor = new LagMonitor(kafka, 'g', ['in'], () => undefined, pino({ level: 'silent' }), 1_000);
     await monitor.start();
     expect(monitor.lagOf('in')).toBe(5);
     admin.fetchOffsets = () => Promise.reject(new Error('connection refused'));

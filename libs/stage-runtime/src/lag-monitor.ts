@@ -1,6 +1,9 @@
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { StageMetrics } from './stage-metrics';
+import { within } from './deadline';
+
+/** Where each partition's lag goes: a gauge, labelled by its owner. */
+export type LagSink = (topic: string, partition: number, lag: number) => void;
 
 /** A figure older than this many poll intervals is unknown, not "still true". */
 const STALE_AFTER_INTERVALS = 3;
@@ -28,8 +31,7 @@ export class LagMonitor {
     private readonly kafka: Kafka,
     private readonly groupId: string,
     private readonly topics: string[],
-    private readonly stage: string,
-    private readonly metrics: StageMetrics,
+    private readonly report: LagSink,
     private readonly logger: Logger,
     private readonly intervalMs = 10_000,
   ) {}
@@ -65,12 +67,8 @@ export class LagMonitor {
   private async pollOnce(): Promise<void> {
     const admin = this.admin;
     if (!admin) return;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`lag poll took longer than ${this.intervalMs} ms`)), this.intervalMs);
-    });
     try {
-      await Promise.race([this.readLag(admin), deadline]);
+      await within(this.readLag(admin), this.intervalMs, 'lag poll');
       this.failuresInARow = 0;
     } catch (err) {
       this.failuresInARow++;
@@ -79,8 +77,6 @@ export class LagMonitor {
         this.logger.warn({ err, failuresInARow: this.failuresInARow }, 'lag poll failed; replacing its admin client');
       }
       this.replaceAdmin(admin);
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -96,8 +92,9 @@ export class LagMonitor {
         // No commit yet (-1): everything since the log start is lag.
         const from = Number(offset) >= 0 ? BigInt(offset) : BigInt(end.low);
         const lag = BigInt(end.high) - from;
-        this.metrics.lag.set({ stage: this.stage, topic, partition: String(partition) }, Number(lag > 0n ? lag : 0n));
-        total += Number(lag > 0n ? lag : 0n);
+        const records = Number(lag > 0n ? lag : 0n);
+        this.report(topic, partition, records);
+        total += records;
       }
       this.totals.set(topic, { lag: total, at: Date.now() });
     }

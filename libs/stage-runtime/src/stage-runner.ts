@@ -13,6 +13,8 @@ import {
 import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { IDEMPOTENT_PRODUCER, PermanentError, classifyError, errorMessage, type ErrorKind } from '@rag/common';
+import { ConsumerSupervisor, type Stall } from './consumer-supervisor';
+import { settleWithin } from './deadline';
 import { CrashLoopGuard, encodeMarker, partitionKey } from './crash-loop-guard';
 import { attemptOf, errorClassOf, failureHeaders, firstFailureAtOf, headersToStrings, notBeforeOf } from './failure-headers';
 import { LagMonitor } from './lag-monitor';
@@ -88,16 +90,6 @@ export function endsGeneration(error: unknown): boolean {
  * A record whose outputs would not fit their topics' max.message.bytes is dead-lettered alone
  * (none of its outputs is produced), instead of making the broker reject the slice's batch.
  */
-/** Resolves when `promise` settles or after `ms`, whichever comes first; never rejects. */
-async function withDeadline(promise: Promise<unknown> | undefined, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise?.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
-}
-
-/** Rebuilds in a row (1 s, 2 s, … 30 s apart: about 2 minutes) before the stage gives up. */
-const MAX_REBUILDS = 8;
-
 export class StageRunner<N extends ContractName> {
   private consumer?: Consumer;
   private producer?: Producer;
@@ -106,11 +98,8 @@ export class StageRunner<N extends ContractName> {
   private crashLoopGuard?: CrashLoopGuard;
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private running = false;
-  /** Set when the consumer could not be brought back (liveness fails; the supervisor restarts us). */
-  private crashed = false;
-  /** Consecutive rebuilds of a consumer kafkajs gave up on, reset by a group join. */
-  private rebuilds = 0;
-  private rebuildTimer?: NodeJS.Timeout;
+  /** Rebuilds the consumer after crashes kafkajs does not restart from, and when it stalls. */
+  private readonly supervisor: ConsumerSupervisor;
   /** Last sign of progress (a slice ended, a batch arrived, the group was joined), for the stall watchdog. */
   private lastProgressAt = Date.now();
   /** Handlers running now: bounded by their own limits, so the watchdog leaves them be. */
@@ -121,7 +110,6 @@ export class StageRunner<N extends ContractName> {
   private readonly pipelines = new Map<string, PartitionPipeline>();
   /** With pipelined slices: how many may be in flight over all partitions. */
   private readonly budget: SliceBudget;
-  private watchdog?: NodeJS.Timeout;
   /** Partitions paused because a commit found the generation over: resumed by the next group join. */
   private readonly pausedUntilJoin = new Map<string, { topic: string; partitions: number[] }>();
   /** When the first of them was paused: a join that does not come within the stall timeout is a stall. */
@@ -141,6 +129,14 @@ export class StageRunner<N extends ContractName> {
   ) {
     this.name = `${settings.stage}-consumer`;
     this.budget = new SliceBudget(settings.slicesInFlight);
+    const labels = { stage: settings.stage };
+    this.supervisor = new ConsumerSupervisor({
+      stallTimeoutMs: settings.stallTimeoutMs ?? 0,
+      findStall: (timeoutMs) => this.findStall(timeoutMs),
+      rebuild: (broken) => this.rebuildClients(broken),
+      counters: { stalls: metrics.consumerStalls.labels(labels), rebuilds: metrics.consumerRebuilds.labels(labels) },
+      logger,
+    });
   }
 
   get inputTopic(): string {
@@ -164,7 +160,7 @@ export class StageRunner<N extends ContractName> {
   }
 
   isAlive(): boolean {
-    return !this.crashed;
+    return this.supervisor.isAlive();
   }
 
   /** Shown by /readyz: whether the consumer is in its group yet, and which partitions it holds. */
@@ -189,17 +185,16 @@ export class StageRunner<N extends ContractName> {
       this.logger,
     );
     this.running = true;
+    this.supervisor.start();
     await this.startConsumer();
     this.lagMonitor = new LagMonitor(
       this.kafka,
       this.settings.groupId,
       [this.inputTopic, ...this.retryTopics],
-      this.settings.stage,
-      this.metrics,
+      (topic, partition, lag) => this.metrics.lag.set({ stage: this.settings.stage, topic, partition: String(partition) }, lag),
       this.logger,
     );
     await this.lagMonitor.start();
-    this.startWatchdog();
     this.logger.info({ input: this.inputTopic, retry: this.retryTopics, group: this.settings.groupId }, 'stage consuming');
   }
 
@@ -224,16 +219,14 @@ export class StageRunner<N extends ContractName> {
     this.discardPipelines();
     this.pausedUntilJoin.clear();
     this.pausedForJoinSince = undefined;
-    // Calls of the replaced clients no longer hold anything up.
+    // Calls of the replaced clients no longer hold anything up, and a new consumer has not stalled yet.
     this.kafkaCalls.clear();
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      this.logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
-      if (!payload.restart) this.scheduleRebuild(consumer);
-    });
+    this.lastProgressAt = Date.now();
+    this.supervisor.watch(consumer);
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.lastProgressAt = Date.now();
       this.crashLoopGuard?.forget(payload.memberId);
-      this.rebuilds = 0;
+      this.supervisor.joined();
       this.assignment = payload.memberAssignment;
       this.discardPipelines();
       this.resumeAfterJoin(consumer);
@@ -245,77 +238,35 @@ export class StageRunner<N extends ContractName> {
     // Not awaited: `run` resolves only after the group join, which after a crash of another member
     // waits for that member's session to expire. The process serves /healthz, /readyz and /metrics
     // meanwhile; join failures surface as CRASH events (kafkajs restarts the consumer).
-    void consumer
-      .run({
+    this.supervisor.supervise(
+      consumer,
+      consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: this.settings.partitionsConcurrency,
         eachBatch: (payload) => this.onBatch(payload),
-      })
-      .catch((error: unknown) => {
-        this.logger.error({ err: error }, 'consumer could not start');
-        this.scheduleRebuild(consumer);
-      });
-  }
-
-  /**
-   * kafkajs restarts its consumer after retriable errors only; after any other crash (for example
-   * a produce error it does not know, or a coordinator error after a broker restart) the stage
-   * would stand still until a liveness probe restarts the process, and nothing restarts it outside
-   * Kubernetes. So the runner rebuilds the consumer itself, with a new producer too (an idempotent
-   * producer may be the broken part), with backoff; after MAX_REBUILDS failures in a row it
-   * gives up and /healthz fails.
-   */
-  private scheduleRebuild(broken: Consumer): void {
-    if (!this.running || broken !== this.consumer || this.rebuildTimer) return;
-    if (this.rebuilds >= MAX_REBUILDS) {
-      this.crashed = true;
-      this.logger.error({ rebuilds: this.rebuilds }, 'consumer could not be rebuilt; giving up (liveness now fails)');
-      return;
-    }
-    const delayMs = Math.min(30_000, 1_000 * 2 ** this.rebuilds++);
-    this.logger.warn({ delayMs, attempt: this.rebuilds }, 'rebuilding the consumer and producer');
-    this.rebuildTimer = setTimeout(() => {
-      this.rebuildTimer = undefined;
-      void this.rebuild(broken);
-    }, delayMs);
-  }
-
-  /**
-   * A consumer can also hang without crashing: after a broker restart it was seen joined to its
-   * group and fetching nothing, for minutes, with its input lagging. It is rebuilt like a crashed
-   * one when, for STAGE_STALL_TIMEOUT_MS, either a produce or commit has not returned (kafkajs
-   * bounds its requests, so such a call is lost), or no handler ran, nothing moved and the input
-   * lagged. Only the main input counts: retry tiers lag on purpose while they wait.
-   */
-  private startWatchdog(): void {
-    const timeout = this.settings.stallTimeoutMs ?? 0;
-    if (timeout <= 0) return;
-    this.lastProgressAt = Date.now();
-    this.watchdog = setInterval(
-      () => {
-        if (!this.running || this.rebuildTimer || !this.consumer) return;
-        const waitingMs = Date.now() - Math.min(...this.kafkaCalls.values());
-        if (waitingMs >= timeout) return this.onStall('a produce or commit has not returned; rebuilding the clients', { waitingMs });
-        const pausedMs = Date.now() - (this.pausedForJoinSince ?? Infinity);
-        if (pausedMs >= timeout)
-          return this.onStall('partitions paused for a rejoin that did not come; rebuilding the consumer', { pausedMs });
-        if (this.handlersRunning > 0) return;
-        const lag = this.lagMonitor?.lagOf(this.inputTopic) ?? 0;
-        const idleMs = Date.now() - this.lastProgressAt;
-        if (lag === 0 || idleMs < timeout) return;
-        this.onStall('consumer stalled: input lagging and nothing consumed; rebuilding it', { lag, idleMs });
-      },
-      Math.min(10_000, Math.max(1_000, Math.floor(timeout / 3))),
+      }),
     );
-    this.watchdog.unref();
   }
 
-  private onStall(message: string, facts: Record<string, number>): void {
-    this.logger.warn(facts, message);
-    this.metrics.consumerStalls.inc({ stage: this.settings.stage });
-    this.lastProgressAt = Date.now();
-    this.scheduleRebuild(this.consumer!);
+  /**
+   * The watchdog's question (see ConsumerSupervisor). The consumer is stuck when, for the stall
+   * timeout, a produce or commit has not returned (kafkajs bounds its requests, so such a call is
+   * lost), a partition waited for a rejoin that did not come, or no handler ran, nothing moved and
+   * the input lagged. Running handlers are bounded by their own timeouts. Only the main input
+   * counts: retry tiers lag on purpose while they wait.
+   */
+  private findStall(timeoutMs: number): Stall | undefined {
+    const waitingMs = Date.now() - Math.min(...this.kafkaCalls.values());
+    if (waitingMs >= timeoutMs) return { reason: 'a produce or commit has not returned; rebuilding the clients', facts: { waitingMs } };
+    const pausedMs = Date.now() - (this.pausedForJoinSince ?? Infinity);
+    if (pausedMs >= timeoutMs)
+      return { reason: 'partitions paused for a rejoin that did not come; rebuilding the consumer', facts: { pausedMs } };
+    if (this.handlersRunning > 0) return undefined;
+    const lag = this.lagMonitor?.lagOf(this.inputTopic) ?? 0;
+    const idleMs = Date.now() - this.lastProgressAt;
+    if (lag === 0 || idleMs < timeoutMs) return undefined;
+    return { reason: 'consumer stalled: input lagging and nothing consumed; rebuilding it', facts: { lag, idleMs } };
   }
 
   /** Runs a produce or commit, visible to the watchdog while it waits for Kafka. */
@@ -329,27 +280,21 @@ export class StageRunner<N extends ContractName> {
     }
   }
 
-  private async rebuild(broken: Consumer): Promise<void> {
+  /** A new consumer, and a new producer too: an idempotent producer may be the broken part. */
+  private async rebuildClients(broken: Consumer): Promise<void> {
     if (!this.running) return;
-    try {
-      // A hung client may never finish disconnecting: give it a few seconds, then go on without it.
-      await withDeadline(broken.disconnect(), 10_000);
-      const oldProducer = this.producer;
-      this.producer = await this.connectProducer();
-      await withDeadline(oldProducer?.disconnect(), 10_000);
-      await this.startConsumer();
-      this.metrics.consumerRebuilds.inc({ stage: this.settings.stage });
-    } catch (error) {
-      this.logger.error({ err: error }, 'rebuilding the consumer failed');
-      this.scheduleRebuild(this.consumer ?? broken);
-    }
+    // A hung client may never finish disconnecting: give it a few seconds, then go on without it.
+    await settleWithin(broken.disconnect(), 10_000);
+    const oldProducer = this.producer;
+    this.producer = await this.connectProducer();
+    await settleWithin(oldProducer?.disconnect(), 10_000);
+    await this.startConsumer();
   }
 
   /** Finishes the in-flight slices (kafkajs waits for eachBatch), then leaves the group and disconnects. */
   async stop(): Promise<void> {
     this.running = false;
-    clearTimeout(this.rebuildTimer);
-    clearInterval(this.watchdog);
+    this.supervisor.stop();
     for (const timer of this.resumeTimers) clearTimeout(timer);
     this.resumeTimers.clear();
     this.limits?.stop();
@@ -370,7 +315,7 @@ export class StageRunner<N extends ContractName> {
       // Not running: nothing more is fetched anyway.
     }
     const drained = Promise.all([...this.pipelines.values()].map((p) => p.drain()));
-    await withDeadline(drained, this.settings.group.rebalanceTimeoutMs);
+    await settleWithin(drained, this.settings.group.rebalanceTimeoutMs);
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
@@ -517,7 +462,7 @@ export class StageRunner<N extends ContractName> {
       return;
     }
     this.logger.warn({ err: error, topic, partition }, 'slice failed with later slices in flight; rebuilding the consumer');
-    this.scheduleRebuild(consumer);
+    this.supervisor.scheduleRebuild(consumer);
   }
 
   /** Partitions paused for a rebalance fetch again: the join reset every position to its commit. */

@@ -45,8 +45,19 @@ describe('schema registry and broker restarts', () => {
     const expected = await pipeline.expectIndexedExactlyOnce(produced);
     for (const s of ['chunker', 'embedder', 'indexer'] as const) expect(await topicSize(pipeline.kafka, pipeline.topics.dlq(s))).toBe(0);
     console.log(
-      `${what}: ${produced.length} documents, ${expected} chunks indexed, 0 duplicates, 0 dead-lettered, all indexed ${((Date.now() - restartedAt) / 1000).toFixed(1)} s after the restart`,
+      `${what}: ${produced.length} documents, ${expected} chunks indexed, 0 duplicates, 0 dead-lettered, all indexed ${((Date.now() - restartedAt) / 1000).toFixed(1)} s after the restart; ${await rebuilds()}`,
     );
+  };
+
+  /** Which consumers the services rebuilt so far (kafkajs gave up on them, or they stalled): the recovery path taken. */
+  const rebuilds = async () => {
+    const counts: string[] = [];
+    for (const s of ['chunker', 'embedder', 'indexer'] as const) {
+      const metrics = await scrape(pipeline.service(s).url);
+      counts.push(`${s} ${sumMetric(metrics, 'rag_stage_consumer_rebuilds_total', { stage: s })}`);
+      if (s === 'indexer') counts.push(`registry projector ${sumMetric(metrics, 'rag_registry_consumer_rebuilds_total')}`);
+    }
+    return `consumer rebuilds: ${counts.join(', ')}`;
   };
 
   it('survives a schema registry outage mid-stream, having tried the registry during it', async () => {

@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** Metrics of the registry projector (lifecycle events → document registry, chunk deletes). */
 export class RegistryMetrics {
@@ -7,6 +7,9 @@ export class RegistryMetrics {
   readonly failures: Counter;
   readonly chunksDeleted: Counter<'reason'>;
   readonly batchSeconds: Histogram;
+  readonly lag: Gauge<'topic' | 'partition'>;
+  readonly consumerStalls: Counter;
+  readonly consumerRebuilds: Counter;
 
   constructor(registry: Registry) {
     this.events = new Counter({
@@ -35,6 +38,22 @@ export class RegistryMetrics {
       name: 'rag_registry_batch_duration_seconds',
       help: 'Time to project one batch of lifecycle events (fold, chunk deletes, registry write).',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+    this.lag = new Gauge({
+      name: 'rag_registry_consumer_lag',
+      help: "Lifecycle events between the projector group's committed offset and the high watermark, per partition: how far statuses trail the pipeline.",
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+    });
+    this.consumerStalls = new Counter({
+      name: 'rag_registry_consumer_stalls_total',
+      help: "Times the watchdog found the projector's consumer stuck (events waiting, nothing consumed for STAGE_STALL_TIMEOUT_MS) and rebuilt it.",
+      registers: [registry],
+    });
+    this.consumerRebuilds = new Counter({
+      name: 'rag_registry_consumer_rebuilds_total',
+      help: 'Times the projector rebuilt its consumer after a crash kafkajs would not restart from, or a stall.',
       registers: [registry],
     });
   }

@@ -73,6 +73,7 @@ class RegistryProjectorLifecycle implements OnApplicationBootstrap, BeforeApplic
               heartbeatIntervalMs: cfg.KAFKA_HEARTBEAT_INTERVAL_MS,
               rebalanceTimeoutMs: cfg.KAFKA_REBALANCE_TIMEOUT_MS,
             },
+            stallTimeoutMs: cfg.STAGE_STALL_TIMEOUT_MS,
           },
           new RegistryMetrics(registry),
           logger.child({ component: 'registry-projector' }),

@@ -3,6 +3,7 @@ import type { ContractSerde } from '@rag/contracts';
 import { DocumentRegistry, foldEvents, type PositionedEvent, type RegistryEffect } from '@rag/document-registry';
 import { chunkIdsOf, deleteChunksById, purgeDocumentChunks } from '@rag/search-index';
 import type { LivenessProbe } from '@rag/common';
+import { ConsumerSupervisor, LagMonitor, settleWithin, type Stall } from '@rag/stage-runtime';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { RegistryMetrics } from './registry-metrics';
@@ -15,6 +16,8 @@ export interface RegistryProjectorSettings {
   partitionsConcurrency: number;
   /** The stages' group settings (KAFKA_SESSION_TIMEOUT_MS etc.): a crashed indexer's partitions move as fast. */
   group: { sessionTimeoutMs: number; heartbeatIntervalMs: number; rebalanceTimeoutMs: number };
+  /** STAGE_STALL_TIMEOUT_MS: a consumer that consumes nothing this long while events wait is rebuilt (0 = never). */
+  stallTimeoutMs: number;
 }
 
 /** Conflicting writers (another instance mid-rebalance, the gateway's acceptance) are re-read this often per batch. */
@@ -32,11 +35,23 @@ const PURGE_CONCURRENCY = 8;
  * sequence number read. Per batch: fold → chunk deletes (wait for refresh) → registry write →
  * commit. A failure retries the same batch in place with backoff (order matters here; there is no
  * retry topic), heartbeating so the group does not rebalance meanwhile.
+ *
+ * Statuses are only as fresh as this consumer, so it is supervised like the stages' consumers: a
+ * crash kafkajs does not restart from (after a broker restart: "Failed to find group coordinator")
+ * or a stall rebuilds it, instead of leaving every status frozen until the process restarts.
  */
 export class RegistryProjector implements LivenessProbe {
   readonly name = 'registry-projector';
   private consumer?: Consumer;
-  private crashed = false;
+  private running = false;
+  private readonly supervisor: ConsumerSupervisor;
+  private lagMonitor?: LagMonitor;
+  /** Last sign of progress (a batch arrived, the group was joined), for the stall watchdog. */
+  private lastProgressAt = Date.now();
+  /** Batches being projected now: they retry Elasticsearch in place on their own, so the watchdog leaves them be. */
+  private batchesProjecting = 0;
+  /** Commits of the current consumer not answered yet, with their start times. */
+  private readonly commits = new Map<object, number>();
   private readonly registry: DocumentRegistry;
 
   constructor(
@@ -48,14 +63,47 @@ export class RegistryProjector implements LivenessProbe {
     private readonly logger: Logger,
   ) {
     this.registry = new DocumentRegistry(es, settings.registryAlias);
+    this.supervisor = new ConsumerSupervisor({
+      stallTimeoutMs: settings.stallTimeoutMs,
+      findStall: (timeoutMs) => this.findStall(timeoutMs),
+      rebuild: async (broken) => {
+        await settleWithin(broken.disconnect(), 10_000);
+        await this.startConsumer();
+      },
+      counters: { stalls: metrics.consumerStalls, rebuilds: metrics.consumerRebuilds },
+      logger,
+    });
   }
 
   isAlive(): boolean {
-    return !this.crashed;
+    return this.supervisor.isAlive();
   }
 
   async start(): Promise<void> {
-    this.consumer = this.kafka.consumer({
+    this.running = true;
+    this.supervisor.start();
+    await this.startConsumer();
+    this.lagMonitor = new LagMonitor(
+      this.kafka,
+      this.settings.groupId,
+      [this.settings.eventsTopic],
+      (topic, partition, lag) => this.metrics.lag.set({ topic, partition: String(partition) }, lag),
+      this.logger,
+    );
+    await this.lagMonitor.start();
+    this.logger.info({ topic: this.settings.eventsTopic, group: this.settings.groupId }, 'registry projector consuming');
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.supervisor.stop();
+    await this.lagMonitor?.stop();
+    await this.consumer?.disconnect();
+  }
+
+  private async startConsumer(): Promise<void> {
+    if (!this.running) return;
+    const consumer = this.kafka.consumer({
       groupId: this.settings.groupId,
       maxWaitTimeInMs: 100,
       allowAutoTopicCreation: false,
@@ -63,34 +111,54 @@ export class RegistryProjector implements LivenessProbe {
       heartbeatInterval: this.settings.group.heartbeatIntervalMs,
       rebalanceTimeout: this.settings.group.rebalanceTimeoutMs,
     });
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      this.logger.error({ err: payload.error, restart: payload.restart }, 'registry consumer crashed');
-      if (!payload.restart) this.crashed = true;
+    this.consumer = consumer;
+    this.commits.clear();
+    this.lastProgressAt = Date.now();
+    this.supervisor.watch(consumer);
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.lastProgressAt = Date.now();
+      this.supervisor.joined();
     });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.settings.eventsTopic, fromBeginning: true });
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.settings.eventsTopic, fromBeginning: true });
     // Not awaited, like the stage's consumer: the join may wait for a crashed member's session.
-    void this.consumer
-      .run({
+    this.supervisor.supervise(
+      consumer,
+      consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: this.settings.partitionsConcurrency,
-        eachBatch: (payload) => this.onBatch(payload),
-      })
-      .catch((err: unknown) => {
-        this.crashed = true;
-        this.logger.error({ err }, 'registry consumer could not start');
-      });
-    this.logger.info({ topic: this.settings.eventsTopic, group: this.settings.groupId }, 'registry projector consuming');
+        eachBatch: (payload) => this.onBatch(consumer, payload),
+      }),
+    );
   }
 
-  async stop(): Promise<void> {
-    await this.consumer?.disconnect();
+  /** Stuck: a commit unanswered for the stall timeout, or events waiting while nothing was consumed that long. */
+  private findStall(timeoutMs: number): Stall | undefined {
+    const waitingMs = Date.now() - Math.min(...this.commits.values());
+    if (waitingMs >= timeoutMs) return { reason: 'a registry commit has not returned; rebuilding the consumer', facts: { waitingMs } };
+    if (this.batchesProjecting > 0) return undefined;
+    const lag = this.lagMonitor?.lagOf(this.settings.eventsTopic) ?? 0;
+    const idleMs = Date.now() - this.lastProgressAt;
+    if (lag === 0 || idleMs < timeoutMs) return undefined;
+    return { reason: 'registry consumer stalled: events waiting and nothing consumed; rebuilding it', facts: { lag, idleMs } };
   }
 
-  private async onBatch(payload: EachBatchPayload): Promise<void> {
+  private async onBatch(consumer: Consumer, payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
+    this.lastProgressAt = Date.now();
     if (batch.messages.length === 0) return;
+    this.batchesProjecting++;
+    try {
+      await this.projectBatch(consumer, payload);
+    } finally {
+      this.batchesProjecting--;
+      this.lastProgressAt = Date.now();
+    }
+  }
+
+  private async projectBatch(consumer: Consumer, payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
     const events: PositionedEvent[] = [];
     for (const message of batch.messages) {
       try {
@@ -117,7 +185,13 @@ export class RegistryProjector implements LivenessProbe {
     if (!payload.isRunning() || payload.isStale()) return;
     const last = batch.messages[batch.messages.length - 1].offset;
     payload.resolveOffset(last);
-    await this.consumer!.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+    const commit = {};
+    this.commits.set(commit, Date.now());
+    try {
+      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+    } finally {
+      this.commits.delete(commit);
+    }
     for (const { event } of events) this.metrics.events.inc({ type: event.type });
   }
 
