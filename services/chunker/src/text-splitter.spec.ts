@@ -50,6 +50,13 @@ describe('RecursiveTokenSplitter', () => {
     expect(chunks[0].tokens).toBeLessThanOrEqual(100);
   });
 
+  it('splits a text of a quarter of a million sentences (spreading them into one push overflowed the stack)', () => {
+    const splitter = new RecursiveTokenSplitter({ chunkSize: 400, chunkOverlap: 50 });
+    const chunks = splitter.split('Go now. Stop. '.repeat(125_000));
+    expect(chunks.length).toBeGreaterThan(1_000);
+    expect(Math.max(...chunks.map((c) => c.tokens))).toBeLessThanOrEqual(400);
+  });
+
   it('returns no chunk for blank text', () => {
     expect(new RecursiveTokenSplitter({ chunkSize: 50, chunkOverlap: 5 }).split('  \n\n \t ')).toEqual([]);
   });

@@ -85,15 +85,17 @@ export class RecursiveTokenSplitter {
 
   /** Pieces no larger than chunkSize; code fences are kept whole when they fit. */
   private blocks(text: string): TextPiece[] {
-    const pieces: TextPiece[] = [];
+    // Runs of atoms, flattened at the end: spreading one into push() overflows the stack once a
+    // text has a few hundred thousand sentences.
+    const runs: TextPiece[][] = [];
     let position = 0;
     for (const fence of text.matchAll(CODE_FENCE)) {
-      if (fence.index > position) pieces.push(...this.atoms(text.slice(position, fence.index), 0));
-      pieces.push(...this.atoms(fence[0], LINE_LEVEL, true));
+      if (fence.index > position) runs.push(this.atoms(text.slice(position, fence.index), 0));
+      runs.push(this.atoms(fence[0], LINE_LEVEL, true));
       position = fence.index + fence[0].length;
     }
-    if (position < text.length) pieces.push(...this.atoms(text.slice(position), 0));
-    return pieces;
+    if (position < text.length) runs.push(this.atoms(text.slice(position), 0));
+    return runs.flat();
   }
 
   /** Pieces no larger than chunkSize, cut at the coarsest boundary available from `level` on. */

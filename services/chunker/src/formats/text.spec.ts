@@ -1,7 +1,7 @@
 import { PermanentError } from '@rag/common';
 import { baseContentType } from '@rag/contracts';
 import type { Section } from './section';
-import { textSections, type TextFormat } from './text';
+import { MAX_JSON_DEPTH, textSections, type TextFormat } from './text';
 
 const extract = (contentType: string, text: string): Section[] =>
   textSections(baseContentType(contentType) as TextFormat, Buffer.from(text, 'utf8'));
@@ -143,6 +143,16 @@ npm ci</code></pre>
 
     it('rejects invalid JSON as permanent', () => {
       expect(permanentErrorOf(() => extract('application/json', '{"title": "unterminated')).message).toMatch(/not valid JSON/);
+    });
+
+    it('reads JSON nested up to MAX_JSON_DEPTH levels, and rejects deeper JSON with the reason instead of overflowing the stack', () => {
+      const nested = (depth: number) => `${'['.repeat(depth)}"leaf"${']'.repeat(depth)}`;
+      expect(extract('application/json', nested(MAX_JSON_DEPTH))[0].text).toBe(`${'[0]'.repeat(MAX_JSON_DEPTH)}: leaf`);
+      expect(permanentErrorOf(() => extract('application/json', nested(MAX_JSON_DEPTH + 1))).message).toBe(
+        `JSON document nested deeper than ${MAX_JSON_DEPTH} levels`,
+      );
+      // The shape of the pathological-documents chaos test: recursion died here with a RangeError.
+      expect(permanentErrorOf(() => extract('application/json', nested(2_000_000))).message).toMatch(/nested deeper/);
     });
 
     it('rejects JSON without any text leaf as permanent', () => {

@@ -152,6 +152,9 @@ const formatTableRows: FormatCallback = (elem, walk, builder) => {
   });
 };
 
+/** Deeper JSON is not a document but an attack on the reader (each level adds to every leaf's path). */
+export const MAX_JSON_DEPTH = 512;
+
 function jsonToText(raw: string): string {
   let value: unknown;
   try {
@@ -159,16 +162,21 @@ function jsonToText(raw: string): string {
   } catch (err) {
     throw new PermanentError(`document is not valid JSON: ${(err as Error).message}`);
   }
+  // Depth first, in document order, with a stack of its own: recursion overflows on deep input.
   const lines: string[] = [];
-  const walk = (node: unknown, path: string) => {
+  const pending: { node: unknown; path: string; depth: number }[] = [{ node: value, path: '', depth: 0 }];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const { node, path, depth } = next;
     if (typeof node === 'string' || typeof node === 'number' || typeof node === 'boolean') {
       lines.push(path ? `${path}: ${node}` : String(node));
-    } else if (Array.isArray(node)) {
-      node.forEach((item, i) => walk(item, `${path}[${i}]`));
-    } else if (node && typeof node === 'object') {
-      for (const [k, v] of Object.entries(node)) walk(v, path ? `${path}.${k}` : k);
+      continue;
     }
-  };
-  walk(value, '');
+    if (!node || typeof node !== 'object') continue;
+    if (depth >= MAX_JSON_DEPTH) throw new PermanentError(`JSON document nested deeper than ${MAX_JSON_DEPTH} levels`);
+    const children = Array.isArray(node)
+      ? node.map((item, i) => ({ node: item as unknown, path: `${path}[${i}]`, depth: depth + 1 }))
+      : Object.entries(node).map(([k, v]) => ({ node: v as unknown, path: path ? `${path}.${k}` : k, depth: depth + 1 }));
+    for (let i = children.length - 1; i >= 0; i--) pending.push(children[i]);
+  }
   return lines.join('\n');
 }
