@@ -24,6 +24,7 @@ const ACCEPTED_REASONS = new RegExp(
     `^parse exceeded ${PARSE_MAX_MEMORY_MB} MiB$`,
     `^parse exceeded ${PARSE_TIMEOUT_MS / 1000} s$`,
     '^JSON document nested deeper than \\d+ levels$',
+    '^HTML document nested too deeply to read$',
     'above CHUNK_MAX_PER_DOCUMENT',
   ].join('|'),
 );
@@ -32,8 +33,8 @@ const ACCEPTED_REASONS = new RegExp(
  * Issue 11: documents under MAX_DOCUMENT_BYTES that exhaust the chunker's heap, loop for minutes
  * or overflow its stack when parsed in the service's own thread (measured: four of the six kill
  * a 160 MiB process, one runs for more than a minute, one overflows the stack). A stack overflow
- * is no reason a user can act on: the readers reject what would overflow (JSON nesting) and never
- * spread unbounded arrays into calls, so "Maximum call stack size exceeded" fails this test. Uploaded through
+ * is no reason a user can act on: the readers reject what would overflow (JSON and HTML nesting)
+ * and never spread unbounded arrays into calls, so "Maximum call stack size exceeded" fails this test. Uploaded through
  * the gateway, each must end `failed` with a clear reason (or `indexed`), the chunker must stay
  * up the whole time (same pid, /healthz always answering), and an ordinary document sent after
  * them must be indexed.

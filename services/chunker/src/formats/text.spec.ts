@@ -80,6 +80,13 @@ describe('textSections', () => {
   });
 
   describe('text/html', () => {
+    it('reads nested HTML, and rejects HTML nested too deeply for its reader with that reason, not a stack overflow', () => {
+      const nested = (depth: number) => `<html><body>${'<div><b>'.repeat(depth / 2)}deep${'</b></div>'.repeat(depth / 2)}</body></html>`;
+      expect(extract('text/html', nested(2_000))[0].text).toBe('deep');
+      // The shape of the pathological-documents chaos test.
+      expect(permanentErrorOf(() => extract('text/html', nested(400_000))).message).toBe('HTML document nested too deeply to read');
+    });
+
     const html = `<!doctype html><html><head><title>Page</title>
       <style>body { color: red }</style><script>var secret = "SCRIPT_TEXT";</script></head>
       <body>

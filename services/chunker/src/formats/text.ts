@@ -97,6 +97,17 @@ function htmlToMarkdownishText(html: string): string {
       (_m, level: string, attrs = '') => `<h${level}${attrs}>${HTML_HEADING_MARK}${'#'.repeat(Number(level))} `,
     );
   const headings = [1, 2, 3, 4, 5, 6].map((n) => ({ selector: `h${n}`, options: { uppercase: false } }));
+  try {
+    return convertHtml(marked, headings);
+  } catch (err) {
+    // html-to-text walks the DOM recursively: hundreds of thousands of nested elements overflow
+    // the stack. Say so; "Maximum call stack size exceeded" is no reason a user can act on.
+    if (err instanceof RangeError && /call stack/i.test(err.message)) throw new PermanentError('HTML document nested too deeply to read');
+    throw err;
+  }
+}
+
+function convertHtml(marked: string, headings: { selector: string; options: { uppercase: boolean } }[]): string {
   return convert(marked, {
     wordwrap: false,
     formatters: { tableRows: formatTableRows },
