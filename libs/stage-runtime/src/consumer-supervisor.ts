@@ -51,7 +51,7 @@ export class ConsumerSupervisor {
     return !this.gaveUp;
   }
 
-  /** Whether a rebuild is waiting for its backoff (the consumer in place is known to be broken). */
+  /** Whether a rebuild is waiting for its backoff or running (the consumer in place is known to be broken). */
   private get rebuilding(): boolean {
     return this.rebuildTimer !== undefined || this.rebuildRunning;
   }
@@ -124,17 +124,17 @@ export class ConsumerSupervisor {
   private async rebuild(broken: Consumer): Promise<void> {
     if (!this.running) return;
     this.rebuildRunning = true;
-    let failure: { error: unknown } | undefined;
+    let rebuilt = false;
     try {
       await this.options.rebuild(broken);
-      this.options.counters.rebuilds.inc();
+      rebuilt = true;
     } catch (error) {
-      failure = { error };
+      this.options.logger.error({ err: error }, 'rebuilding the consumer failed');
     } finally {
       this.rebuildRunning = false;
     }
-    if (!failure) return;
-    this.options.logger.error({ err: failure.error }, 'rebuilding the consumer failed');
-    this.scheduleRebuild(this.current ?? broken);
+    // Scheduled only now that the running flag is down: a failed rebuild is tried again.
+    if (rebuilt) this.options.counters.rebuilds.inc();
+    else this.scheduleRebuild(this.current ?? broken);
   }
 }
